@@ -1,0 +1,225 @@
+//! Command-line types (clap derive). Only [`crate::app`] sees them: it turns them into
+//! validated plans for the library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Normalise cloud audit logs into one Parquet lake, learn per-principal baselines, and
+/// report ATT&CK-mapped findings.
+#[derive(Debug, Parser)]
+#[command(name = "cloudsift", version, about, long_about = None, after_help = EXAMPLES)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// No progress bars and only warnings on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  cloudsift run pipelines/default.toml            ingest, detect and summarise the bundled demo
+  cloudsift normalize trail.json.gz --quarantine-out bad.jsonl | jq .operation
+  cloudsift ingest s3://trail-bucket/AWSLogs/ --lake ./lake
+  cloudsift detect --lake ./lake --as-of 2024-03-05T00:00:00Z --fail-on high
+  cloudsift findings --lake ./lake --min-severity medium
+  cloudsift generate --out /tmp/org --days 30 --seed 7
+
+Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or configuration error,
+3 finished with quarantined input, 4 storage or internal error.";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a pipeline: ingest new objects, detect over the new window, print a summary.
+    #[command(after_help = "Example:\n  cloudsift run pipelines/default.toml --as-of 2024-03-05T00:00:00Z")]
+    Run(RunArgs),
+    /// Normalise files and print one JSON event per line (schema column names) on stdout.
+    #[command(after_help = "Example:\n  cloudsift normalize AWSLogs/ --format cloudtrail --quarantine-out q.jsonl > events.jsonl\n\nExit code 3 when anything was quarantined.")]
+    Normalize(NormalizeArgs),
+    /// Normalise inputs into the hive-partitioned Parquet lake.
+    #[command(after_help = "Example:\n  cloudsift ingest ./logs s3://bucket/AWSLogs/ --lake ./lake --storage-option aws_region=eu-west-1")]
+    Ingest(IngestArgs),
+    /// Score the lake's events with the analytics and write findings.
+    #[command(after_help = "Example:\n  cloudsift detect --lake ./lake --as-of 2024-03-05T00:00:00Z --window-hours 24")]
+    Detect(DetectArgs),
+    /// List findings from the lake.
+    #[command(after_help = "Example:\n  cloudsift findings --lake ./lake --since 2024-03-01 --min-severity high --output jsonl")]
+    Findings(FindingsArgs),
+    /// Write a synthetic AWS organisation's CloudTrail with labelled attacks.
+    #[command(after_help = "Example:\n  cloudsift generate --out /tmp/org --days 30 --seed 7 --scale 0.2")]
+    Generate(GenerateArgs),
+    /// Lint or list the detection catalogue.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Print the normalised event schema.
+    Schema(SchemaArgs),
+}
+
+/// Source log format (`auto` detects it from content).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum FormatArg {
+    Auto,
+    Cloudtrail,
+    M365Audit,
+    EntraAudit,
+    EntraSignin,
+    AzureActivity,
+    KeyvaultAudit,
+    GcpAudit,
+    Ocsf,
+}
+
+/// Severity threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Pipeline file (TOML).
+    #[arg(default_value = "pipelines/default.toml")]
+    pub pipeline: PathBuf,
+    /// End of the detection window (RFC 3339 or YYYY-MM-DD, UTC); default: now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Exit 1 when a finding at or above this severity was written.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<SeverityArg>,
+    /// Print one machine-readable JSON summary line on stdout instead of the table.
+    #[arg(long)]
+    pub summary_json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NormalizeArgs {
+    /// Files or folders (read recursively, in sorted order).
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: FormatArg,
+    /// Write quarantined and skipped records here as JSON lines.
+    #[arg(long)]
+    pub quarantine_out: Option<PathBuf>,
+    /// Print every record, also repeated (provider, account_uid, event_uid) keys.
+    #[arg(long)]
+    pub keep_duplicates: bool,
+    /// Leave `raw_event` out of the output.
+    #[arg(long)]
+    pub no_raw_event: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StorageArgs {
+    /// object_store option KEY=VALUE (e.g. aws_endpoint=http://127.0.0.1:9000); repeatable.
+    #[arg(long = "storage-option", value_name = "KEY=VALUE")]
+    pub storage_options: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files, folders or object-store URL prefixes.
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    /// Lake location (path or URL).
+    #[arg(long)]
+    pub lake: String,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: FormatArg,
+    /// Leave `raw_event` out of the lake.
+    #[arg(long)]
+    pub no_raw_event: bool,
+    /// Read objects again even if the manifest lists them.
+    #[arg(long)]
+    pub reprocess: bool,
+    /// Print one machine-readable JSON summary line on stdout.
+    #[arg(long)]
+    pub summary_json: bool,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Lake folder.
+    #[arg(long)]
+    pub lake: PathBuf,
+    /// End of the window (RFC 3339 or YYYY-MM-DD, UTC); default: now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Window length in hours.
+    #[arg(long, default_value_t = 24)]
+    pub window_hours: u32,
+    /// Pipeline file whose [analytics] and [catalog] settings apply.
+    #[arg(long)]
+    pub pipeline: Option<PathBuf>,
+    #[arg(long, value_enum)]
+    pub fail_on: Option<SeverityArg>,
+}
+
+/// How findings are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputArg {
+    Table,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    #[arg(long)]
+    pub lake: PathBuf,
+    /// Only findings whose window ends at or after this time (RFC 3339 or YYYY-MM-DD).
+    #[arg(long)]
+    pub since: Option<String>,
+    #[arg(long, value_enum)]
+    pub min_severity: Option<SeverityArg>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub output: OutputArg,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Days of activity.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Last day generated (YYYY-MM-DD).
+    #[arg(long, default_value = "2024-03-31")]
+    pub end: String,
+    /// Volume multiplier (1.0 ≈ 20–40 MB of JSON per day).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Check catalogue files (the built-in ones and any given).
+    Lint {
+        /// Extra catalogue files or folders.
+        paths: Vec<PathBuf>,
+    },
+    /// List catalogue entries.
+    List {
+        /// Extra catalogue files or folders.
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Print as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}

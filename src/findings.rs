@@ -1,0 +1,718 @@
+//! The findings schema (DESIGN.md "Findings"), deterministic finding ids, and the Parquet,
+//! text-table and JSON-lines forms of findings.
+//!
+//! Layout: `<lake_root>/findings/date=YYYY-MM-DD/part-<hash>.parquet`, one file per day of
+//! `window_end` (UTC). A write rewrites each touched day as the union of what was there and
+//! what is new, keyed by `finding_uid`, so re-running an analytic over the same window
+//! replaces its findings instead of duplicating them. Files are written to a temporary name
+//! in the same folder and renamed into place, so a reader never sees a half-written file.
+//! Two processes writing the same day at once is not supported (last rename wins).
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, BooleanBuilder, Float64Array, Float64Builder, ListArray,
+    ListBuilder, StringArray, StringBuilder, TimestampMicrosecondArray,
+    TimestampMicrosecondBuilder, UInt32Array, UInt32Builder, UInt64Array, UInt64Builder,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use chrono::{DateTime, NaiveDate, Utc};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{Error, Result};
+
+/// Finding severity, ordered `Info < Low < Medium < High < Critical` so that
+/// `--min-severity` and `--fail-on` are comparisons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// Every value, lowest first.
+    pub const ALL: [Severity; 5] =
+        [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+
+    /// The lower-case name stored in Parquet and accepted on the command line.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parses a name (case-insensitive); `None` outside the five values.
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// Bands of a 0–100 risk score: < 20 info, < 40 low, < 70 medium, < 90 high, else
+    /// critical.
+    pub fn from_risk_score(score: f64) -> Severity {
+        match score {
+            s if s < 20.0 => Severity::Info,
+            s if s < 40.0 => Severity::Low,
+            s if s < 70.0 => Severity::Medium,
+            s if s < 90.0 => Severity::High,
+            _ => Severity::Critical,
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding. Field meanings follow DESIGN.md; units are stated where they matter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Deterministic id from [`finding_uid`]: same analytic, entity and window → same id.
+    pub finding_uid: String,
+    /// The analytic's id (`logging_disabled`, `secret_access_volume`, ...).
+    pub analytic_uid: String,
+    pub title: String,
+    /// What was observed, what was expected, from how many days, and why it matters.
+    pub description: String,
+    pub severity: Severity,
+    /// 0–100, see [`crate::scoring::risk_score`].
+    pub risk_score: f64,
+    /// Raw p-value of the analytic's test; `None` for signals and first-seen findings.
+    pub p_value: Option<f64>,
+    /// Benjamini–Hochberg adjusted p-value across the entities tested in the run.
+    pub p_value_adjusted: Option<f64>,
+    /// Observed count in the window (units are the analytic's, e.g. events per hour).
+    pub observed: f64,
+    /// Expected count under the baseline, same units; `None` when there is no baseline.
+    pub expected: Option<f64>,
+    /// Whole days of history behind `expected` (0 for signals without a baseline).
+    pub baseline_days: u32,
+    /// First evidence time (or start of the scored bucket), UTC.
+    pub window_start: DateTime<Utc>,
+    /// Last evidence time (or end of the scored bucket), UTC; also the partition date.
+    pub window_end: DateTime<Utc>,
+    pub provider: String,
+    pub account_uid: String,
+    pub region: Option<String>,
+    pub actor_uid: Option<String>,
+    pub src_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub service: Option<String>,
+    pub operation: Option<String>,
+    pub resource_uid: Option<String>,
+    /// `disable`, `enumeration`, `metadata` or `modification` (from the catalogue).
+    pub data_component: String,
+    /// ATT&CK technique ids; may hold the same behaviour's ids from two ATT&CK versions.
+    pub attack_techniques: Vec<String>,
+    /// The newest ATT&CK version the ids were checked against (e.g. `"19"`).
+    pub attack_version: String,
+    /// `event_uid`s of the evidence (possibly capped; see `evidence_count`).
+    pub evidence_event_uids: Vec<String>,
+    /// Number of evidence events, including any not listed in `evidence_event_uids`.
+    pub evidence_count: u64,
+    pub suppressed: bool,
+    pub suppression_reason: Option<String>,
+    /// The run that produced the finding.
+    pub run_uid: String,
+}
+
+/// Deterministic finding id: hex of the first 16 bytes of SHA-256 over the analytic id,
+/// the entity key parts and the window bounds (µs), separated by a byte (0xff) that cannot
+/// occur in UTF-8 so that ("a","bc") and ("ab","c") differ.
+pub fn finding_uid(
+    analytic_uid: &str,
+    entity: &[&str],
+    window_start: DateTime<Utc>,
+    window_end: DateTime<Utc>,
+) -> String {
+    let mut h = Sha256::new();
+    h.update(analytic_uid.as_bytes());
+    for part in entity {
+        h.update([0xff]);
+        h.update(part.as_bytes());
+    }
+    h.update([0xff]);
+    h.update(window_start.timestamp_micros().to_le_bytes());
+    h.update(window_end.timestamp_micros().to_le_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
+/// Arrow schema of the findings Parquet files (column order = [`Finding`] field order).
+pub fn findings_schema() -> SchemaRef {
+    use DataType::{Boolean, Float64, UInt32, UInt64, Utf8};
+    let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    let list = DataType::List(Arc::new(Field::new_list_field(Utf8, true)));
+    let f = |n: &str, t: DataType, null: bool| Field::new(n, t, null);
+    Arc::new(Schema::new(vec![
+        f("finding_uid", Utf8, false),
+        f("analytic_uid", Utf8, false),
+        f("title", Utf8, false),
+        f("description", Utf8, false),
+        f("severity", Utf8, false),
+        f("risk_score", Float64, false),
+        f("p_value", Float64, true),
+        f("p_value_adjusted", Float64, true),
+        f("observed", Float64, false),
+        f("expected", Float64, true),
+        f("baseline_days", UInt32, false),
+        f("window_start", ts.clone(), false),
+        f("window_end", ts, false),
+        f("provider", Utf8, false),
+        f("account_uid", Utf8, false),
+        f("region", Utf8, true),
+        f("actor_uid", Utf8, true),
+        f("src_ip", Utf8, true),
+        f("user_agent", Utf8, true),
+        f("service", Utf8, true),
+        f("operation", Utf8, true),
+        f("resource_uid", Utf8, true),
+        f("data_component", Utf8, false),
+        f("attack_techniques", list.clone(), false),
+        f("attack_version", Utf8, false),
+        f("evidence_event_uids", list, false),
+        f("evidence_count", UInt64, false),
+        f("suppressed", Boolean, false),
+        f("suppression_reason", Utf8, true),
+        f("run_uid", Utf8, false),
+    ]))
+}
+
+/// Findings as one `RecordBatch` of [`findings_schema`].
+pub fn to_record_batch(findings: &[Finding]) -> Result<RecordBatch> {
+    fn strs<'a>(it: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+        let mut b = StringBuilder::new();
+        it.for_each(|v| b.append_option(v));
+        Arc::new(b.finish())
+    }
+    fn f64s(it: impl Iterator<Item = Option<f64>>) -> ArrayRef {
+        let mut b = Float64Builder::new();
+        it.for_each(|v| b.append_option(v));
+        Arc::new(b.finish())
+    }
+    fn times(it: impl Iterator<Item = i64>) -> ArrayRef {
+        let mut b = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+        it.for_each(|v| b.append_value(v));
+        Arc::new(b.finish())
+    }
+    fn lists<'a>(it: impl Iterator<Item = &'a Vec<String>>) -> ArrayRef {
+        let mut b = ListBuilder::new(StringBuilder::new());
+        for v in it {
+            v.iter().for_each(|s| b.values().append_value(s));
+            b.append(true);
+        }
+        Arc::new(b.finish())
+    }
+    let s = |get: fn(&Finding) -> &str| strs(findings.iter().map(|f| Some(get(f))));
+    let o = |get: fn(&Finding) -> &Option<String>| strs(findings.iter().map(|f| get(f).as_deref()));
+    let mut baseline = UInt32Builder::new();
+    let mut count = UInt64Builder::new();
+    let mut suppressed = BooleanBuilder::new();
+    for f in findings {
+        baseline.append_value(f.baseline_days);
+        count.append_value(f.evidence_count);
+        suppressed.append_value(f.suppressed);
+    }
+    let columns: Vec<ArrayRef> = vec![
+        s(|f| &f.finding_uid),
+        s(|f| &f.analytic_uid),
+        s(|f| &f.title),
+        s(|f| &f.description),
+        strs(findings.iter().map(|f| Some(f.severity.as_str()))),
+        f64s(findings.iter().map(|f| Some(f.risk_score))),
+        f64s(findings.iter().map(|f| f.p_value)),
+        f64s(findings.iter().map(|f| f.p_value_adjusted)),
+        f64s(findings.iter().map(|f| Some(f.observed))),
+        f64s(findings.iter().map(|f| f.expected)),
+        Arc::new(baseline.finish()),
+        times(findings.iter().map(|f| f.window_start.timestamp_micros())),
+        times(findings.iter().map(|f| f.window_end.timestamp_micros())),
+        s(|f| &f.provider),
+        s(|f| &f.account_uid),
+        o(|f| &f.region),
+        o(|f| &f.actor_uid),
+        o(|f| &f.src_ip),
+        o(|f| &f.user_agent),
+        o(|f| &f.service),
+        o(|f| &f.operation),
+        o(|f| &f.resource_uid),
+        s(|f| &f.data_component),
+        lists(findings.iter().map(|f| &f.attack_techniques)),
+        s(|f| &f.attack_version),
+        lists(findings.iter().map(|f| &f.evidence_event_uids)),
+        Arc::new(count.finish()),
+        Arc::new(suppressed.finish()),
+        o(|f| &f.suppression_reason),
+        s(|f| &f.run_uid),
+    ];
+    RecordBatch::try_new(findings_schema(), columns)
+        .map_err(|e| Error::Internal(format!("findings batch does not match its schema: {e}")))
+}
+
+/// Reads findings back from a `RecordBatch` of [`findings_schema`] (columns by name).
+pub fn from_record_batch(batch: &RecordBatch, origin: &str) -> Result<Vec<Finding>> {
+    let bad = |c: &str| Error::lake(origin, format!("findings column `{c}` missing or mistyped"));
+    macro_rules! col {
+        ($name:literal, $ty:ty) => {
+            batch
+                .column_by_name($name)
+                .and_then(|a| a.as_any().downcast_ref::<$ty>())
+                .ok_or_else(|| bad($name))?
+        };
+    }
+    let opt_s = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string());
+    let opt_f = |a: &Float64Array, i: usize| a.is_valid(i).then(|| a.value(i));
+    let list = |a: &ListArray, i: usize| -> Vec<String> {
+        let v = a.value(i);
+        let v = v.as_any().downcast_ref::<StringArray>().expect("list of utf8");
+        (0..v.len()).filter(|&j| v.is_valid(j)).map(|j| v.value(j).to_string()).collect()
+    };
+    let time = |a: &TimestampMicrosecondArray, i: usize, c: &str| {
+        DateTime::<Utc>::from_timestamp_micros(a.value(i)).ok_or_else(|| bad(c))
+    };
+    let (uid, analytic, title, desc) = (
+        col!("finding_uid", StringArray),
+        col!("analytic_uid", StringArray),
+        col!("title", StringArray),
+        col!("description", StringArray),
+    );
+    let severity = col!("severity", StringArray);
+    let (risk, p, padj, observed, expected) = (
+        col!("risk_score", Float64Array),
+        col!("p_value", Float64Array),
+        col!("p_value_adjusted", Float64Array),
+        col!("observed", Float64Array),
+        col!("expected", Float64Array),
+    );
+    let baseline = col!("baseline_days", UInt32Array);
+    let (ws, we) = (
+        col!("window_start", TimestampMicrosecondArray),
+        col!("window_end", TimestampMicrosecondArray),
+    );
+    let (provider, account, region, actor, ip, ua, service, op, resource, component) = (
+        col!("provider", StringArray),
+        col!("account_uid", StringArray),
+        col!("region", StringArray),
+        col!("actor_uid", StringArray),
+        col!("src_ip", StringArray),
+        col!("user_agent", StringArray),
+        col!("service", StringArray),
+        col!("operation", StringArray),
+        col!("resource_uid", StringArray),
+        col!("data_component", StringArray),
+    );
+    let (techniques, version, evidence) = (
+        col!("attack_techniques", ListArray),
+        col!("attack_version", StringArray),
+        col!("evidence_event_uids", ListArray),
+    );
+    let count = col!("evidence_count", UInt64Array);
+    let suppressed = col!("suppressed", BooleanArray);
+    let (reason, run) = (col!("suppression_reason", StringArray), col!("run_uid", StringArray));
+    let mut out = Vec::with_capacity(batch.num_rows());
+    for i in 0..batch.num_rows() {
+        out.push(Finding {
+            finding_uid: uid.value(i).to_string(),
+            analytic_uid: analytic.value(i).to_string(),
+            title: title.value(i).to_string(),
+            description: desc.value(i).to_string(),
+            severity: Severity::parse(severity.value(i)).ok_or_else(|| bad("severity"))?,
+            risk_score: risk.value(i),
+            p_value: opt_f(p, i),
+            p_value_adjusted: opt_f(padj, i),
+            observed: observed.value(i),
+            expected: opt_f(expected, i),
+            baseline_days: baseline.value(i),
+            window_start: time(ws, i, "window_start")?,
+            window_end: time(we, i, "window_end")?,
+            provider: provider.value(i).to_string(),
+            account_uid: account.value(i).to_string(),
+            region: opt_s(region, i),
+            actor_uid: opt_s(actor, i),
+            src_ip: opt_s(ip, i),
+            user_agent: opt_s(ua, i),
+            service: opt_s(service, i),
+            operation: opt_s(op, i),
+            resource_uid: opt_s(resource, i),
+            data_component: component.value(i).to_string(),
+            attack_techniques: list(techniques, i),
+            attack_version: version.value(i).to_string(),
+            evidence_event_uids: list(evidence, i),
+            evidence_count: count.value(i),
+            suppressed: suppressed.value(i),
+            suppression_reason: opt_s(reason, i),
+            run_uid: run.value(i).to_string(),
+        });
+    }
+    Ok(out)
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io { path: path.to_path_buf(), source }
+}
+
+/// `date=YYYY-MM-DD` folders under `<lake_root>/findings`, with their dates, sorted.
+fn date_dirs(lake_root: &Path) -> Result<Vec<(NaiveDate, PathBuf)>> {
+    let root = lake_root.join("findings");
+    let rd = match fs::read_dir(&root) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(&root)(e)),
+    };
+    let mut out = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(io_err(&root))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(d) = name.strip_prefix("date=") else { continue };
+        if let Ok(date) = NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            out.push((date, entry.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Parquet files in a folder, skipping temporaries (dot-files) of writes in progress.
+fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io_err(dir))? {
+        let path = entry.map_err(io_err(dir))?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if name.ends_with(".parquet") && !name.starts_with('.') {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn read_file(path: &Path) -> Result<Vec<Finding>> {
+    let shown = path.display().to_string();
+    let file = fs::File::open(path).map_err(io_err(path))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|e| Error::lake(&shown, e))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::lake(&shown, e))?;
+        out.extend(from_record_batch(&batch, &shown)?);
+    }
+    Ok(out)
+}
+
+/// Writes `findings` atomically to `path` (temporary file in the same folder, then rename).
+fn write_file(path: &Path, findings: &[Finding]) -> Result<()> {
+    let shown = path.display().to_string();
+    let dir = path.parent().ok_or_else(|| Error::Internal(format!("{shown} has no folder")))?;
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let batch = to_record_batch(findings)?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_created_by(format!("cloudsift {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    let result = (|| {
+        let file = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+        let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props))
+            .map_err(|e| Error::lake(&shown, e))?;
+        w.write(&batch).map_err(|e| Error::lake(&shown, e))?;
+        let file = w.into_inner().map_err(|e| Error::lake(&shown, e))?;
+        file.sync_all().map_err(io_err(&tmp))?;
+        fs::rename(&tmp, path).map_err(io_err(path))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The day file's name: `part-<16 hex of SHA-256("findings/date=D")>.parquet`, stable per
+/// day so that the rename replaces the previous version in one step.
+fn day_file(lake_root: &Path, date: NaiveDate) -> PathBuf {
+    let dir = format!("date={}", date.format("%Y-%m-%d"));
+    let hash = hex::encode(&Sha256::digest(format!("findings/{dir}").as_bytes())[..8]);
+    lake_root.join("findings").join(dir).join(format!("part-{hash}.parquet"))
+}
+
+/// Writes findings under `<lake_root>/findings/date=YYYY-MM-DD/` (date of `window_end`,
+/// UTC) and returns the files written. Any earlier finding with the same `finding_uid`
+/// (in any day) is replaced; other findings of the touched days are kept. A day left with
+/// no findings loses its file.
+///
+/// Errors: [`Error::Io`] for filesystem failures, [`Error::Lake`] for unreadable existing
+/// findings files.
+pub fn write_findings(lake_root: &Path, findings: &[Finding]) -> Result<Vec<PathBuf>> {
+    let mut new_by_day: BTreeMap<NaiveDate, BTreeMap<&str, &Finding>> = BTreeMap::new();
+    for f in findings {
+        new_by_day.entry(f.window_end.date_naive()).or_default().insert(&f.finding_uid, f);
+    }
+    let new_uids: HashSet<&str> = findings.iter().map(|f| f.finding_uid.as_str()).collect();
+    let mut written = Vec::new();
+    let mut existing_days = HashSet::new();
+    for (date, dir) in date_dirs(lake_root)? {
+        existing_days.insert(date);
+        let files = parquet_files(&dir)?;
+        let mut old = Vec::new();
+        for file in &files {
+            old.extend(read_file(file)?);
+        }
+        let touched = new_by_day.contains_key(&date)
+            || old.iter().any(|f| new_uids.contains(f.finding_uid.as_str()));
+        if !touched {
+            continue;
+        }
+        let mut merged: BTreeMap<String, Finding> = old
+            .into_iter()
+            .filter(|f| !new_uids.contains(f.finding_uid.as_str()))
+            .map(|f| (f.finding_uid.clone(), f))
+            .collect();
+        for (uid, f) in new_by_day.get(&date).into_iter().flatten() {
+            merged.insert(uid.to_string(), (*f).clone());
+        }
+        let target = day_file(lake_root, date);
+        let mut rows: Vec<Finding> = merged.into_values().collect();
+        rows.sort_by(|a, b| (a.window_end, &a.finding_uid).cmp(&(b.window_end, &b.finding_uid)));
+        if rows.is_empty() {
+            let _ = fs::remove_file(&target);
+        } else {
+            write_file(&target, &rows)?;
+            written.push(target.clone());
+        }
+        // Files under other names (older layouts, other writers) are now merged in.
+        for file in files.iter().filter(|f| **f != target) {
+            fs::remove_file(file).map_err(io_err(file))?;
+        }
+    }
+    for (date, new) in &new_by_day {
+        if existing_days.contains(date) {
+            continue;
+        }
+        let target = day_file(lake_root, *date);
+        let rows: Vec<Finding> = new.values().map(|f| (*f).clone()).collect();
+        write_file(&target, &rows)?;
+        written.push(target);
+    }
+    Ok(written)
+}
+
+/// Reads every finding whose `window_end` is at or after `since` (all when `None`),
+/// sorted by `window_end` then `finding_uid`. Day folders before `since`'s date are not
+/// opened. A missing findings folder gives an empty list.
+pub fn read_findings(lake_root: &Path, since: Option<DateTime<Utc>>) -> Result<Vec<Finding>> {
+    let mut by_uid: BTreeMap<String, Finding> = BTreeMap::new();
+    for (date, dir) in date_dirs(lake_root)? {
+        if since.is_some_and(|s| date < s.date_naive()) {
+            continue;
+        }
+        for file in parquet_files(&dir)? {
+            for f in read_file(&file)? {
+                if since.is_none_or(|s| f.window_end >= s) {
+                    by_uid.insert(f.finding_uid.clone(), f);
+                }
+            }
+        }
+    }
+    let mut out: Vec<Finding> = by_uid.into_values().collect();
+    out.sort_by(|a, b| (a.window_end, &a.finding_uid).cmp(&(b.window_end, &b.finding_uid)));
+    Ok(out)
+}
+
+/// Shortens `s` to at most `max` characters, marking the cut with `…`.
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Plain-text table of findings for `cloudsift findings` (one row per finding; long
+/// actor and title values clipped). Columns: severity, risk, window end (UTC, minutes),
+/// analytic, actor, operation, observed/expected, adjusted p, title.
+pub fn render_table(findings: &[Finding]) -> String {
+    let header = ["SEVERITY", "RISK", "WINDOW_END", "ANALYTIC", "ACTOR", "OPERATION", "OBS/EXP", "P_ADJ", "TITLE"];
+    let rows: Vec<[String; 9]> = findings
+        .iter()
+        .map(|f| {
+            let suppressed = if f.suppressed { " (suppressed)" } else { "" };
+            [
+                format!("{}{suppressed}", f.severity),
+                format!("{:.0}", f.risk_score),
+                f.window_end.format("%Y-%m-%d %H:%M").to_string(),
+                f.analytic_uid.clone(),
+                clip(f.actor_uid.as_deref().unwrap_or("-"), 48),
+                clip(f.operation.as_deref().unwrap_or("-"), 32),
+                match f.expected {
+                    Some(e) => format!("{}/{:.2}", f.observed, e),
+                    None => format!("{}/-", f.observed),
+                },
+                f.p_value_adjusted.map_or("-".to_string(), |p| format!("{p:.2e}")),
+                clip(&f.title, 80),
+            ]
+        })
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  ", w = *w));
+            }
+        }
+        out.push_str(s.trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec());
+    for r in &rows {
+        line(r.iter().map(String::as_str).collect());
+    }
+    out
+}
+
+/// Writes findings as JSON lines (one object per finding, field names of [`Finding`],
+/// times RFC 3339 UTC with `Z`).
+pub fn write_jsonl<W: Write>(mut out: W, findings: &[Finding]) -> std::io::Result<()> {
+    for f in findings {
+        serde_json::to_writer(&mut out, f)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// A complete finding for tests; `uid` and `end_hour` (2024-03-04 + hours) vary.
+    fn sample(uid: &str, end_hour: i64) -> Finding {
+        let end = Utc.with_ymd_and_hms(2024, 3, 4, 0, 0, 0).unwrap()
+            + chrono::Duration::hours(end_hour);
+        Finding {
+            finding_uid: uid.into(),
+            analytic_uid: "logging_disabled".into(),
+            title: "CloudTrail logging stopped".into(),
+            description: "StopLogging on trail main".into(),
+            severity: Severity::High,
+            risk_score: 75.0,
+            p_value: None,
+            p_value_adjusted: Some(0.004),
+            observed: 1.0,
+            expected: None,
+            baseline_days: 14,
+            window_start: end - chrono::Duration::minutes(5),
+            window_end: end,
+            provider: "aws".into(),
+            account_uid: "111122223333".into(),
+            region: Some("us-east-1".into()),
+            actor_uid: Some("arn:aws:iam::111122223333:user/alice".into()),
+            src_ip: None,
+            user_agent: Some("aws-cli/2".into()),
+            service: Some("cloudtrail.amazonaws.com".into()),
+            operation: Some("StopLogging".into()),
+            resource_uid: None,
+            data_component: "disable".into(),
+            attack_techniques: vec!["T1562.008".into(), "T1685.002".into()],
+            attack_version: "19".into(),
+            evidence_event_uids: vec!["e1".into()],
+            evidence_count: 1,
+            suppressed: false,
+            suppression_reason: None,
+            run_uid: "run-1".into(),
+        }
+    }
+
+    #[test]
+    fn severity_orders_and_parses() {
+        assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
+        assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
+        assert_eq!(Severity::parse("severe"), None);
+        assert_eq!(Severity::from_risk_score(75.0), Severity::High);
+        assert_eq!(Severity::from_risk_score(95.0), Severity::Critical);
+    }
+
+    #[test]
+    fn uid_is_deterministic_and_separates_fields() {
+        let t0 = Utc.with_ymd_and_hms(2024, 3, 4, 0, 0, 0).unwrap();
+        let t1 = t0 + chrono::Duration::hours(1);
+        let a = finding_uid("x", &["a", "bc"], t0, t1);
+        assert_eq!(a, finding_uid("x", &["a", "bc"], t0, t1));
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, finding_uid("x", &["ab", "c"], t0, t1));
+        assert_ne!(a, finding_uid("x", &["a", "bc"], t0, t1 + chrono::Duration::hours(1)));
+    }
+
+    #[test]
+    fn write_read_round_trip_and_replace() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = sample("a", 10);
+        let mut b = sample("b", 11);
+        b.p_value = Some(1e-9);
+        b.expected = Some(2.5);
+        b.resource_uid = Some("trail".into());
+        let written = write_findings(dir.path(), &[a.clone(), b.clone()]).unwrap();
+        assert_eq!(written.len(), 1);
+        assert!(written[0].to_string_lossy().contains("findings/date=2024-03-04/part-"));
+        assert_eq!(read_findings(dir.path(), None).unwrap(), vec![a.clone(), b.clone()]);
+
+        // Same uid again, now ending on the next day: replaced, not duplicated.
+        let mut a2 = sample("a", 30);
+        a2.severity = Severity::Critical;
+        write_findings(dir.path(), &[a2.clone()]).unwrap();
+        let all = read_findings(dir.path(), None).unwrap();
+        assert_eq!(all, vec![b.clone(), a2.clone()]);
+        let since = Utc.with_ymd_and_hms(2024, 3, 5, 0, 0, 0).unwrap();
+        assert_eq!(read_findings(dir.path(), Some(since)).unwrap(), vec![a2]);
+        // No temporaries left behind.
+        let day = dir.path().join("findings/date=2024-03-04");
+        assert_eq!(fs::read_dir(&day).unwrap().count(), 1);
+        assert!(read_findings(&dir.path().join("nothing"), None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn table_and_jsonl() {
+        let f = sample("a", 10);
+        let table = render_table(&[f.clone()]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with("SEVERITY  RISK  WINDOW_END"));
+        assert!(lines[1].starts_with("high      75    2024-03-04 10:00  logging_disabled"));
+        assert!(lines[1].contains("1/-") && lines[1].contains("4.00e-3"));
+        let mut buf = Vec::new();
+        write_jsonl(&mut buf, &[f.clone(), f]).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        let v: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(v["severity"], "high");
+        assert_eq!(v["window_end"], "2024-03-04T10:00:00Z");
+        assert_eq!(v["attack_techniques"][1], "T1685.002");
+    }
+}

@@ -1,0 +1,332 @@
+//! The normalised lake: ingest of raw objects into hive-partitioned Parquet
+//! (`events/provider=P/date=YYYY-MM-DD/part-<run>-<n>.parquet`), deduplication by
+//! (provider, account_uid, event_uid) within a run and against what the lake already holds,
+//! quarantine of bad input (`quarantine/run=<run>.jsonl`), and the manifest of processed
+//! objects (`state/manifest/<run>.jsonl`) that makes a second ingest of the same objects add
+//! nothing.
+//!
+//! Order of writes, for crash safety: event parts first (each an atomic put), then the
+//! quarantine file, then the manifest. A run killed before its manifest is written is redone
+//! by the next run; the rows it already wrote are then recognised as duplicates.
+
+mod manifest;
+mod writer;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use object_store::ObjectMeta;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::event::{Event, EventBatchBuilder};
+use crate::progress::{Progress, Silent};
+use crate::schema::{LogFormat, Provider};
+use crate::sources::{read_object, Locator, ReadOptions, Reject, Sink};
+use crate::storage::Location;
+use crate::Result;
+
+pub use manifest::{Manifest, ManifestEntry};
+pub use writer::{existing_keys, parquet_props, PartitionWriter};
+
+/// How to ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Force one format; `None` detects it per object.
+    pub format: Option<LogFormat>,
+    /// Keep the whole record in `raw_event`.
+    pub keep_raw: bool,
+    /// Largest decompressed object accepted, bytes.
+    pub max_decompressed_bytes: u64,
+    /// Id of this run, written in `ingest_run_uid` and in state file names.
+    pub run_uid: String,
+    /// Rows buffered for one partition before a part file is written.
+    pub part_rows: usize,
+    /// Bytes of buffered rows across partitions before the largest partition is flushed.
+    pub memory_budget_bytes: usize,
+    /// Read objects the manifest lists as already ingested (same key, size and ETag).
+    pub reprocess: bool,
+    /// Objects parsed in parallel per step.
+    pub batch_objects: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            format: None,
+            keep_raw: true,
+            max_decompressed_bytes: 1 << 30,
+            run_uid: new_run_uid(),
+            part_rows: 500_000,
+            memory_budget_bytes: 256 << 20,
+            reprocess: false,
+            batch_objects: 16,
+        }
+    }
+}
+
+/// A run id that sorts by start time: `YYYYMMDDTHHMMSSZ-<8 hex>`.
+pub fn new_run_uid() -> String {
+    let now = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let rand = uuid::Uuid::new_v4().simple().to_string();
+    format!("{now}-{}", &rand[..8])
+}
+
+/// What an ingest did. `records_read = written + duplicates + quarantined + skipped`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct IngestSummary {
+    pub run_uid: String,
+    /// Objects found under the inputs.
+    pub objects_listed: u64,
+    /// Objects passed over because the manifest lists them (same key, size, ETag).
+    pub objects_already_ingested: u64,
+    /// Objects read in this run.
+    pub objects_read: u64,
+    /// Bytes of the objects read, as stored (compressed).
+    pub bytes_read: u64,
+    /// Records (and file-level rejections) seen.
+    pub records_read: u64,
+    pub written: u64,
+    pub duplicates: u64,
+    pub quarantined: u64,
+    pub skipped: u64,
+    /// Part files written, relative to the lake root.
+    pub parts: Vec<String>,
+}
+
+impl IngestSummary {
+    /// The DESIGN.md accounting line.
+    pub fn accounting_line(&self) -> String {
+        format!(
+            "read = written + duplicates + quarantined + skipped: {} = {} + {} + {} + {}",
+            self.records_read, self.written, self.duplicates, self.quarantined, self.skipped
+        )
+    }
+}
+
+/// One line of `quarantine/run=<run>.jsonl` (also what `normalize --quarantine-out` writes).
+#[derive(Debug, Clone, Serialize)]
+pub struct QuarantineLine {
+    /// `quarantined` or `skipped`.
+    pub kind: &'static str,
+    pub reason: &'static str,
+    pub detail: String,
+    pub source_object: String,
+    pub source_locator: String,
+    /// The record's text, when the rejection is about one record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+}
+
+impl QuarantineLine {
+    pub fn new(reject: &Reject, source_object: &str, locator: Locator, record: Option<&str>) -> Self {
+        QuarantineLine {
+            kind: if reject.skip { "skipped" } else { "quarantined" },
+            reason: reject.reason,
+            detail: reject.detail.clone(),
+            source_object: source_object.to_string(),
+            source_locator: locator.to_string(),
+            record: record.map(str::to_owned),
+        }
+    }
+}
+
+/// Ingests every object under `inputs` into the lake at `lake`.
+///
+/// # Errors
+/// Storage failures (listing, reading an object, writing a part). Bad input never errors:
+/// it is quarantined and counted.
+pub fn ingest(inputs: &[Location], lake: &Location, opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSummary> {
+    let mut summary = IngestSummary { run_uid: opts.run_uid.clone(), ..Default::default() };
+    let manifest = if opts.reprocess { Manifest::default() } else { Manifest::load(lake)? };
+    let mut jobs: Vec<(usize, ObjectMeta, String)> = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        for (meta, shown) in input.list_shown()? {
+            summary.objects_listed += 1;
+            if manifest.contains(&shown, &meta) {
+                summary.objects_already_ingested += 1;
+            } else {
+                jobs.push((i, meta, shown));
+            }
+        }
+    }
+    let total_bytes: u64 = jobs.iter().map(|(_, m, _)| m.size).sum();
+    progress.start("ingest", Some(total_bytes), "bytes");
+    let read_opts = ReadOptions { format: opts.format, max_decompressed_bytes: opts.max_decompressed_bytes, keep_raw: opts.keep_raw };
+    let mut state = LakeState::new(lake, opts);
+    let mut quarantine: Vec<QuarantineLine> = Vec::new();
+    let mut done: Vec<ManifestEntry> = Vec::new();
+    for chunk in jobs.chunks(opts.batch_objects.max(1)) {
+        let parsed: Vec<Result<ParsedObject>> = chunk
+            .par_iter()
+            .map(|(i, meta, shown)| {
+                let bytes = inputs[*i].get(&meta.location)?;
+                Ok(parse_object(shown, &bytes, &read_opts, &opts.run_uid))
+            })
+            .collect();
+        for ((_, meta, shown), p) in chunk.iter().zip(parsed) {
+            let p = p?;
+            summary.objects_read += 1;
+            summary.bytes_read += meta.size;
+            summary.records_read += p.records;
+            summary.quarantined += p.rejects.iter().filter(|q| q.kind == "quarantined").count() as u64;
+            summary.skipped += p.rejects.iter().filter(|q| q.kind == "skipped").count() as u64;
+            quarantine.extend(p.rejects);
+            for (key, mut builder) in p.parts {
+                let (written, dups) = state.append(key, &mut builder)?;
+                summary.written += written;
+                summary.duplicates += dups;
+            }
+            done.push(ManifestEntry::new(shown, meta, &opts.run_uid));
+            progress.inc(meta.size);
+        }
+    }
+    summary.parts = state.finish()?;
+    progress.finish();
+    if !quarantine.is_empty() {
+        let mut text = String::new();
+        for q in &quarantine {
+            text.push_str(&serde_json::to_string(q).expect("quarantine line serialises"));
+            text.push('\n');
+        }
+        lake.put(&format!("quarantine/run={}.jsonl", opts.run_uid), Bytes::from(text))?;
+    }
+    Manifest::append(lake, &opts.run_uid, &done)?;
+    Ok(summary)
+}
+
+/// Ingest from local paths into a local lake folder (benches, tests, notebooks).
+///
+/// # Errors
+/// As [`ingest`]; [`crate::Error::Input`] for a missing input path.
+pub fn ingest_paths(inputs: &[PathBuf], lake_root: &Path, opts: &IngestOptions) -> Result<IngestSummary> {
+    let locs = inputs.iter().map(|p| Location::parse(&p.to_string_lossy(), &[])).collect::<Result<Vec<_>>>()?;
+    let lake = Location::parse_output(&lake_root.to_string_lossy(), &[])?;
+    ingest(&locs, &lake, opts, &Silent)
+}
+
+/// Partition key: provider and UTC day number (days since 1970-01-01).
+pub type PartitionKey = (Provider, i64);
+
+/// The hive path of a partition: `events/provider=aws/date=2024-03-04`.
+pub fn partition_dir(key: PartitionKey) -> String {
+    let date = chrono::DateTime::from_timestamp(key.1 * 86_400, 0).unwrap_or_default().format("%Y-%m-%d");
+    format!("events/provider={}/date={date}", key.0.as_str())
+}
+
+/// What one object gave, ready for the sequential merge.
+pub struct ParsedObject {
+    pub records: u64,
+    pub parts: Vec<(PartitionKey, EventBatchBuilder)>,
+    pub rejects: Vec<QuarantineLine>,
+}
+
+/// Normalises one object into per-partition Arrow builders (runs on worker threads).
+pub fn parse_object(shown: &str, bytes: &[u8], opts: &ReadOptions, run_uid: &str) -> ParsedObject {
+    let mut sink = ObjectSink { shown, run_uid, out: ParsedObject { records: 0, parts: Vec::new(), rejects: Vec::new() } };
+    read_object(shown, bytes, opts, &mut sink);
+    sink.out
+}
+
+struct ObjectSink<'s> {
+    shown: &'s str,
+    run_uid: &'s str,
+    out: ParsedObject,
+}
+
+impl Sink for ObjectSink<'_> {
+    fn event(&mut self, e: &Event<'_>, locator: Locator) {
+        self.out.records += 1;
+        let key = (e.provider, e.time.div_euclid(86_400_000_000));
+        let idx = match self.out.parts.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.out.parts.push((key, EventBatchBuilder::new()));
+                self.out.parts.len() - 1
+            }
+        };
+        self.out.parts[idx].1.push(e, self.shown, &locator.to_string(), self.run_uid);
+    }
+    fn reject(&mut self, reject: &Reject, locator: Locator, record: Option<&str>) {
+        self.out.records += 1;
+        self.out.rejects.push(QuarantineLine::new(reject, self.shown, locator, record));
+    }
+}
+
+/// Dedup state and open partition writers of one run.
+struct LakeState<'l> {
+    lake: &'l Location,
+    opts: &'l IngestOptions,
+    seen: HashSet<u128>,
+    loaded: HashSet<PartitionKey>,
+    writers: HashMap<PartitionKey, PartitionWriter>,
+    parts: Vec<String>,
+    encoder: writer::Encoder,
+}
+
+impl<'l> LakeState<'l> {
+    fn new(lake: &'l Location, opts: &'l IngestOptions) -> Self {
+        LakeState {
+            lake,
+            opts,
+            seen: HashSet::new(),
+            loaded: HashSet::new(),
+            writers: HashMap::new(),
+            parts: Vec::new(),
+            encoder: writer::Encoder::start(lake.clone()),
+        }
+    }
+
+    /// Appends the new rows of `builder` to its partition; returns (written, duplicates).
+    fn append(&mut self, key: PartitionKey, builder: &mut EventBatchBuilder) -> Result<(u64, u64)> {
+        if self.loaded.insert(key) {
+            self.seen.extend(existing_keys(self.lake, &partition_dir(key))?);
+        }
+        let keep: Vec<bool> = builder.keys().iter().map(|k| self.seen.insert(*k)).collect();
+        let batch = builder.finish();
+        let dups = keep.iter().filter(|k| !**k).count();
+        let batch = if dups == 0 {
+            batch
+        } else {
+            arrow::compute::filter_record_batch(&batch, &keep.into())
+                .map_err(|e| crate::Error::Internal(format!("dedup filter: {e}")))?
+        };
+        let written = batch.num_rows();
+        let w = self.writers.entry(key).or_insert_with(|| PartitionWriter::new(key));
+        w.push(batch);
+        if w.rows() >= self.opts.part_rows {
+            self.flush(key)?;
+        }
+        let buffered: usize = self.writers.values().map(PartitionWriter::bytes).sum();
+        if buffered > self.opts.memory_budget_bytes {
+            if let Some(largest) = self.writers.iter().max_by_key(|(_, w)| w.bytes()).map(|(k, _)| *k) {
+                self.flush(largest)?;
+            }
+        }
+        Ok((written as u64, dups as u64))
+    }
+
+    fn flush(&mut self, key: PartitionKey) -> Result<()> {
+        if let Some(w) = self.writers.get_mut(&key) {
+            if let Some(job) = w.take_part(&self.opts.run_uid) {
+                self.parts.push(job.rel.clone());
+                self.encoder.send(job)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Vec<String>> {
+        let mut keys: Vec<PartitionKey> = self.writers.keys().copied().collect();
+        keys.sort();
+        for k in keys {
+            self.flush(k)?;
+        }
+        self.encoder.finish()?;
+        Ok(self.parts)
+    }
+}
+
+#[cfg(test)]
+mod tests;

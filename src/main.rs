@@ -1,0 +1,29 @@
+//! The `cloudsift` binary: parse arguments, set up logging, run, map errors to exit codes.
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use cloudsift::app;
+use cloudsift::cli::Cli;
+
+fn main() {
+    let cli = Cli::parse();
+    let default = match (cli.quiet, cli.verbose) {
+        (true, _) => "warn",
+        (false, 0) => "warn,cloudsift=info",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    let code = match app::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            let code = err.exit_code();
+            eprintln!("error: {:#}", anyhow::Error::from(err));
+            code
+        }
+    };
+    std::process::exit(code);
+}

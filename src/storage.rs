@@ -1,0 +1,311 @@
+//! Every read and write of raw logs, lake, state and findings goes through here:
+//! a user's location text (a local path, `file://`, `s3://`, `az://`/`abfs://`, `gs://`,
+//! `memory://`) becomes an `object_store` handle plus a prefix ([`Location`]).
+//!
+//! Writes are atomic: `put` of a whole object is atomic on every store (a local put writes a
+//! staging file and renames it), so a reader never sees a partial Parquet file.
+//! Credentials follow each cloud's standard chain (environment, profile, instance metadata);
+//! `options` passes endpoint overrides for S3-compatible stores.
+
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::local::LocalFileSystem;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
+use url::Url;
+
+use crate::{Error, Result};
+
+/// The process-wide async runtime that drives `object_store` from synchronous code.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime starts")
+    })
+}
+
+/// Runs a future to completion on the storage runtime.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    runtime().block_on(f)
+}
+
+/// A store and a prefix inside it, with the text the user gave (for messages).
+#[derive(Clone)]
+pub struct Location {
+    store: Arc<dyn ObjectStore>,
+    prefix: Path,
+    display: String,
+    local: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.display)
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.display)
+    }
+}
+
+impl Location {
+    /// Parses a path or URL. `options` are `object_store` configuration keys
+    /// (`aws_endpoint`, `aws_allow_http`, `azure_storage_account_name`, ...).
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an unparsable URL or unknown scheme; [`Error::Io`] when a local
+    /// folder cannot be created.
+    pub fn parse(text: &str, options: &[(String, String)]) -> Result<Self> {
+        Self::parse_with(text, options, false)
+    }
+
+    /// Like [`Location::parse`], for a place the program writes to: a missing local folder
+    /// is created.
+    ///
+    /// # Errors
+    /// As [`Location::parse`].
+    pub fn parse_output(text: &str, options: &[(String, String)]) -> Result<Self> {
+        Self::parse_with(text, options, true)
+    }
+
+    fn parse_with(text: &str, options: &[(String, String)], create: bool) -> Result<Self> {
+        let looks_like_url = text.contains("://");
+        if !looks_like_url {
+            return Self::local(FsPath::new(text), text, create);
+        }
+        let url = Url::parse(text).map_err(|e| Error::config(text, format!("not a valid URL: {e}")))?;
+        match url.scheme() {
+            "file" => {
+                let p = url.to_file_path().map_err(|()| Error::config(text, "file:// URL must hold an absolute path"))?;
+                Self::local(&p, text, create)
+            }
+            "memory" => Ok(Location {
+                store: Arc::new(InMemory::new()),
+                prefix: Path::from(url.path().trim_start_matches('/')),
+                display: text.to_string(),
+                local: None,
+            }),
+            _ => {
+                let (store, prefix) = object_store::parse_url_opts(&url, options.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                    .map_err(|e| Error::config(text, format!("unsupported object store URL: {e}")))?;
+                Ok(Location { store: Arc::from(store), prefix, display: text.trim_end_matches('/').to_string(), local: None })
+            }
+        }
+    }
+
+    /// A local folder (created when missing) or file.
+    fn local(path: &FsPath, display: &str, create: bool) -> Result<Self> {
+        let abs = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().map_err(|source| Error::Io { path: path.into(), source })?.join(path) };
+        let root = if abs.is_file() { abs.parent().map(FsPath::to_path_buf).unwrap_or_default() } else { abs.clone() };
+        if !root.exists() && !create {
+            return Err(Error::Input { path: display.to_string(), message: "no such file or folder".into() });
+        }
+        if !root.exists() {
+            std::fs::create_dir_all(&root).map_err(|source| Error::Io { path: root.clone(), source })?;
+        }
+        let store = LocalFileSystem::new_with_prefix(&root).map_err(|e| Error::storage(display, e))?;
+        let prefix = if abs.is_file() { Path::from(abs.file_name().unwrap_or_default().to_string_lossy().as_ref()) } else { Path::default() };
+        Ok(Location { store: Arc::new(store), prefix, display: display.trim_end_matches('/').to_string(), local: Some(abs) })
+    }
+
+    /// An in-memory store (tests).
+    pub fn memory() -> Self {
+        Location { store: Arc::new(InMemory::new()), prefix: Path::default(), display: "memory://".into(), local: None }
+    }
+
+    /// The local path, when this location is on the local filesystem.
+    pub fn local_path(&self) -> Option<&FsPath> {
+        self.local.as_deref()
+    }
+
+    /// The location `rel` below this one (`rel` uses `/`).
+    pub fn join(&self, rel: &str) -> Location {
+        let mut prefix = self.prefix.clone();
+        for part in rel.split('/').filter(|p| !p.is_empty()) {
+            prefix = prefix.join(part);
+        }
+        Location {
+            store: self.store.clone(),
+            prefix,
+            display: format!("{}/{}", self.display, rel.trim_matches('/')),
+            local: self.local.as_ref().map(|l| l.join(rel)),
+        }
+    }
+
+    /// Every object at or below this location, sorted by key (code-point order), so that a
+    /// run processes objects in a stable order.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when listing fails.
+    pub fn list(&self) -> Result<Vec<ObjectMeta>> {
+        let store = self.store.clone();
+        let prefix = self.prefix.clone();
+        let mut items: Vec<ObjectMeta> = block_on(async move {
+            // A prefix naming one object lists nothing below it: ask for the object itself too.
+            let mut v: Vec<ObjectMeta> = store.list(Some(&prefix)).try_collect().await?;
+            if v.is_empty() && !prefix.as_ref().is_empty() {
+                if let Ok(meta) = store.head(&prefix).await {
+                    v.push(meta);
+                }
+            }
+            Ok::<_, object_store::Error>(v)
+        })
+        .map_err(|e| Error::storage(&self.display, e))?;
+        items.sort_by(|a, b| a.location.as_ref().cmp(b.location.as_ref()));
+        Ok(items)
+    }
+
+    /// How an object key of [`Location::list`] is shown in `source_object` and messages:
+    /// this location's text joined with the key's part below the prefix.
+    pub fn display_key(&self, key: &Path) -> String {
+        let k = key.as_ref();
+        let p = self.prefix.as_ref();
+        let rel = k.strip_prefix(p).unwrap_or(k).trim_start_matches('/');
+        if rel.is_empty() {
+            self.display.clone()
+        } else {
+            format!("{}/{}", self.display, rel)
+        }
+    }
+
+    /// [`Location::list`] with each object's shown name ([`Location::display_key`]). A
+    /// zero-byte object whose key is also a folder of other keys is a directory marker (an
+    /// S3 console "folder"); object_store drops the trailing `/` of such keys, so it is put
+    /// back here and the reader skips the object as `directory_marker`.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when listing fails.
+    pub fn list_shown(&self) -> Result<Vec<(ObjectMeta, String)>> {
+        let metas = self.list()?;
+        let keys: Vec<&str> = metas.iter().map(|m| m.location.as_ref()).collect();
+        let out = metas
+            .iter()
+            .map(|m| {
+                let k = m.location.as_ref();
+                let folder = m.size == 0 && keys.iter().any(|o| o.len() > k.len() && o.starts_with(k) && o.as_bytes()[k.len()] == b'/');
+                let mut shown = self.display_key(&m.location);
+                if folder {
+                    shown.push('/');
+                }
+                (m.clone(), shown)
+            })
+            .collect();
+        Ok(out)
+    }
+
+    /// Reads a whole object by its key from [`Location::list`].
+    ///
+    /// # Errors
+    /// [`Error::Storage`] naming the object.
+    pub fn get(&self, key: &Path) -> Result<Bytes> {
+        let store = self.store.clone();
+        let k = key.clone();
+        block_on(async move { store.get(&k).await?.bytes().await }).map_err(|e| Error::storage(self.display_key(key), e))
+    }
+
+    /// Reads `rel` below this location; `Ok(None)` when it does not exist.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] for failures other than "not found".
+    pub fn get_rel(&self, rel: &str) -> Result<Option<Bytes>> {
+        let key = self.join(rel).prefix;
+        match self.get(&key) {
+            Ok(b) => Ok(Some(b)),
+            Err(Error::Storage { source: object_store::Error::NotFound { .. }, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes `bytes` to `rel` below this location atomically (whole-object put).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] naming the object.
+    pub fn put(&self, rel: &str, bytes: Bytes) -> Result<()> {
+        let key = self.join(rel).prefix;
+        let store = self.store.clone();
+        block_on(async move { store.put(&key, PutPayload::from(bytes)).await.map(|_| ()) })
+            .map_err(|e| Error::storage(format!("{}/{}", self.display, rel), e))
+    }
+
+    /// Deletes `rel` below this location (missing is fine).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] naming the object.
+    pub fn delete(&self, rel: &str) -> Result<()> {
+        let key = self.join(rel).prefix;
+        let store = self.store.clone();
+        match block_on(async move { store.delete(&key).await }) {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(Error::storage(format!("{}/{}", self.display, rel), e)),
+        }
+    }
+
+    /// Keys below `rel` relative to this location's prefix (`a/b.parquet`), sorted.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when listing fails.
+    pub fn list_rel(&self, rel: &str) -> Result<Vec<(String, ObjectMeta)>> {
+        let base = self.prefix.as_ref().to_string();
+        Ok(self
+            .join(rel)
+            .list()?
+            .into_iter()
+            .map(|m| {
+                let k = m.location.as_ref();
+                let r = k.strip_prefix(base.as_str()).unwrap_or(k).trim_start_matches('/').to_string();
+                (r, m)
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_put_list_get() {
+        let loc = Location::memory();
+        loc.put("events/provider=aws/date=2024-01-01/part-1.parquet", Bytes::from_static(b"x")).unwrap();
+        loc.put("state/manifest.jsonl", Bytes::from_static(b"y")).unwrap();
+        let keys: Vec<String> = loc.list_rel("events").unwrap().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, vec!["events/provider=aws/date=2024-01-01/part-1.parquet"]);
+        assert_eq!(loc.get_rel("state/manifest.jsonl").unwrap().unwrap(), Bytes::from_static(b"y"));
+        assert_eq!(loc.get_rel("state/missing").unwrap(), None);
+    }
+
+    #[test]
+    fn local_folder_and_single_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        std::fs::write(dir.path().join("a/b/c.json"), b"{}").unwrap();
+        std::fs::write(dir.path().join("a/d.json"), b"{}").unwrap();
+        let root = dir.path().join("a");
+        let loc = Location::parse(root.to_str().unwrap(), &[]).unwrap();
+        let shown: Vec<String> = loc.list().unwrap().iter().map(|m| loc.display_key(&m.location)).collect();
+        assert_eq!(shown, vec![format!("{}/b/c.json", root.display()), format!("{}/d.json", root.display())]);
+        let file = Location::parse(root.join("d.json").to_str().unwrap(), &[]).unwrap();
+        let metas = file.list().unwrap();
+        assert_eq!(metas.len(), 1);
+        assert_eq!(file.display_key(&metas[0].location), root.join("d.json").display().to_string());
+        assert_eq!(file.get(&metas[0].location).unwrap(), Bytes::from_static(b"{}"));
+    }
+
+    #[test]
+    fn unknown_scheme_is_a_config_error() {
+        let err = Location::parse("ftp://x/y", &[]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let err = Location::parse("/nonexistent/cloudsift/input", &[]).unwrap_err();
+        assert!(err.to_string().contains("no such file or folder"), "{err}");
+    }
+}
