@@ -65,16 +65,18 @@ struct Record<'a> {
     error_message: Lenient<'a>,
     #[serde(rename = "recipientAccountId", borrow)]
     recipient_account_id: Lenient<'a>,
+    // Nested objects are parsed on their own so that a wrongly typed one (a string where an
+    // object was) loses only that part, never the record.
     #[serde(rename = "userIdentity", borrow)]
-    user_identity: Option<UserIdentity<'a>>,
+    user_identity: Option<&'a RawValue>,
     #[serde(rename = "requestParameters", borrow)]
     request_parameters: Option<&'a RawValue>,
     #[serde(rename = "responseElements", borrow)]
     response_elements: Option<&'a RawValue>,
     #[serde(rename = "insightDetails", borrow)]
-    insight_details: Option<InsightDetails<'a>>,
+    insight_details: Option<&'a RawValue>,
     #[serde(borrow)]
-    resources: Option<Vec<ResourceRef<'a>>>,
+    resources: Option<&'a RawValue>,
     // LookupEvents shape.
     #[serde(rename = "CloudTrailEvent", borrow)]
     cloudtrail_event: Lenient<'a>,
@@ -253,7 +255,7 @@ fn build<'a>(rec: Record<'a>, record: &'a str, fallback_time: Option<i64>, opts:
         .or(fallback_time)
         .ok_or_else(|| Reject::missing("missing_event_time", "eventTime"))?;
     let insight = rec.event_type.text() == Some("AwsCloudTrailInsight") || rec.insight_details.is_some();
-    let ident = rec.user_identity.unwrap_or_default();
+    let ident: UserIdentity<'a> = loose(rec.user_identity);
     let account = rec
         .recipient_account_id
         .take()
@@ -261,7 +263,7 @@ fn build<'a>(rec: Record<'a>, record: &'a str, fallback_time: Option<i64>, opts:
         .ok_or_else(|| Reject::missing("missing_account", "recipientAccountId"))?;
     let event_uid = rec.event_id.take().unwrap_or_else(|| Cow::Owned(content_uid(record)));
     let (service, operation, resource, status_raw) = if insight {
-        let d = rec.insight_details.unwrap_or_default();
+        let d: InsightDetails<'a> = loose(rec.insight_details);
         let about = match (d.event_source.text(), d.event_name.text()) {
             (Some(s), Some(n)) => Some(Cow::Owned(format!("{s}:{n}"))),
             _ => None,
@@ -275,7 +277,7 @@ fn build<'a>(rec: Record<'a>, record: &'a str, fallback_time: Option<i64>, opts:
             .request_parameters
             .and_then(|p| serde_json::from_str::<TargetParams>(p.get()).ok())
             .and_then(TargetParams::first)
-            .or_else(|| rec.resources.and_then(|r| r.into_iter().find_map(|x| x.arn.take())));
+            .or_else(|| loose::<Vec<ResourceRef<'a>>>(rec.resources).into_iter().find_map(|x| x.arn.take()));
         (service, operation, resource, None)
     };
 
@@ -305,6 +307,11 @@ fn build<'a>(rec: Record<'a>, record: &'a str, fallback_time: Option<i64>, opts:
     e.response_elements = json_text(rec.response_elements);
     e.raw_event = opts.keep_raw.then_some(Cow::Borrowed(record));
     Ok(e)
+}
+
+/// A nested object parsed on its own; the default when absent or of another shape.
+fn loose<'a, T: Deserialize<'a> + Default>(raw: Option<&'a RawValue>) -> T {
+    raw.and_then(|r| serde_json::from_str(r.get()).ok()).unwrap_or_default()
 }
 
 /// `sha256:<hex>` of the record text: a stable id for records that carry no `eventID`.

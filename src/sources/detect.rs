@@ -58,7 +58,7 @@ pub fn detect_probe(p: &Probe<'_>) -> Option<LogFormat> {
     // GCP LogEntry.
     // A sink may also carry jsonPayload/textPayload entries: they are GCP too (and skipped
     // by the normaliser as `not_cloud_audit`).
-    if p.has("protopayload")
+    if p.any(&["protopayload", "protopayload_auditlog"])
         || (p.has("logname") && p.any(&["insertid", "resource", "jsonpayload", "textpayload", "timestamp"]))
     {
         return Some(LogFormat::GcpAudit);

@@ -13,6 +13,8 @@
 //! - Any other `LogEntry` (a `jsonPayload` / `textPayload` entry, or a `protoPayload` of
 //!   another `@type`, e.g. App Engine request logs) in the same sink: **skipped**,
 //!   reason `not_cloud_audit`.
+//! - BigQuery log-sink rows name the payload `protopayload_auditlog` and write times as
+//!   `2021-10-19 02:57:47.339377 UTC`: both are read.
 //! - Legacy BigQuery `AuditData` rides inside an AuditLog as `protoPayload.serviceData`: the
 //!   entry is normalised like any other and, when it has no `request`, `serviceData` (job
 //!   configuration, query text) becomes `request_params`.
@@ -184,7 +186,7 @@ impl Normaliser for GcpAudit {
 
 /// The AuditLog payload, or why the entry gives no event.
 fn audit_payload<'a>(entry: &Obj<'a>) -> Result<Obj<'a>, Reject> {
-    let Some(pp) = entry.obj("protoPayload") else {
+    let Some(pp) = entry.obj("protoPayload").or_else(|| entry.obj("protopayload_auditlog")) else {
         let payload = ["jsonPayload", "textPayload", "protoPayload"].into_iter().find(|k| entry.get(k).is_some());
         if payload.is_some() || entry.get("logName").is_some() || entry.get("insertId").is_some() {
             return Err(Reject::skip(
@@ -211,7 +213,9 @@ fn event_time(entry: &Obj<'_>, pp: &Obj<'_>) -> Result<i64, Reject> {
             None => return Err(Reject::missing("missing_timestamp", "timestamp")),
         },
     };
-    time::parse_iso(&text).ok_or_else(|| Reject::quarantine("invalid_timestamp", format!("`{name}` is not a time: {text:?}")))
+    // BigQuery sink exports write `2021-10-19 02:57:47.339377 UTC`.
+    let zoned = text.strip_suffix(" UTC").map(|t| format!("{t}Z"));
+    time::parse_iso(zoned.as_deref().unwrap_or(&text)).ok_or_else(|| Reject::quarantine("invalid_timestamp", format!("`{name}` is not a time: {text:?}")))
 }
 
 /// Account precedence of the module docs.

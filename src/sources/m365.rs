@@ -149,7 +149,7 @@ fn normalise_record(rec: &Obj, wrapper: Option<&Obj>) -> Result<Event<'static>, 
 
     // Source address.
     if let Some(ip) = first(rec, &["ClientIP", "ClientIPAddress", "ActorIpAddress", "Client_IPAddress", "ClientIP_"]) {
-        let s = split_src(&ip);
+        let s = net::split_src(&ip);
         e.src_ip = s.ip.map(Cow::Owned);
         e.src_port = s.port;
         e.src_host = s.host.map(Cow::Owned);
@@ -181,18 +181,6 @@ fn normalise_record(rec: &Obj, wrapper: Option<&Obj>) -> Result<Event<'static>, 
         .map(Cow::Owned);
     e.request_params = params.map(|p| Cow::Owned(Value::Object(p).to_string()));
     Ok(e)
-}
-
-/// [`net::split_src`], plus the UAL's bracketed IPv4 with a port (`[203.0.113.7]:51234`),
-/// which `split_src` leaves in `src_host`.
-fn split_src(text: &str) -> net::SrcAddr {
-    let bracketed = text.trim().strip_prefix('[').and_then(|r| r.split_once("]:"));
-    if let Some((ip, port)) = bracketed {
-        if let (Ok(ip), Ok(port)) = (ip.parse::<std::net::IpAddr>(), port.parse::<u16>()) {
-            return net::SrcAddr { ip: Some(net::canonical(ip)), port: Some(port), host: None };
-        }
-    }
-    net::split_src(text)
 }
 
 /// Event time by the precedence documented in the module docs.

@@ -27,6 +27,12 @@ pub fn split_src(text: &str) -> SrcAddr {
     if let Ok(sa) = t.parse::<SocketAddr>() {
         return SrcAddr { ip: Some(canonical(sa.ip())), port: Some(sa.port()), host: None };
     }
+    // `[v4]:port` (some M365 exporters bracket IPv4 too).
+    if let Some((host, port)) = t.strip_prefix('[').and_then(|r| r.split_once("]:")) {
+        if let (Ok(ip), Ok(port)) = (host.parse::<IpAddr>(), port.parse::<u16>()) {
+            return SrcAddr { ip: Some(canonical(ip)), port: Some(port), host: None };
+        }
+    }
     // `[v6]` without a port, and IPv6 with a zone id (`fe80::1%eth0`).
     let unbracketed = t.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(t);
     let no_zone = unbracketed.split('%').next().unwrap_or(unbracketed);
@@ -72,6 +78,7 @@ mod tests {
         assert_eq!(ip("2001:DB8:0:0:0:0:0:5"), Some("2001:db8::5".into()));
         assert_eq!(ip("::ffff:192.0.2.1"), Some("192.0.2.1".into()));
         assert_eq!(ip("[2001:db8::5]"), Some("2001:db8::5".into()));
+        assert_eq!(split_src("[203.0.113.7]:51234"), SrcAddr { ip: Some("203.0.113.7".into()), port: Some(51234), host: None });
         assert_eq!(ip("fe80::1%eth0"), Some("fe80::1".into()));
         assert_eq!(split_src("  "), SrcAddr::default());
     }

@@ -100,6 +100,16 @@ fn without_insert_id_the_uid_is_a_content_hash() {
 }
 
 #[test]
+fn bigquery_sink_row() {
+    let rec = r#"{"logName":"projects/p/logs/cloudaudit.googleapis.com%2Factivity","insertId":"b1","timestamp":"2021-10-19 02:57:47.339377 UTC","resource":{"type":"gce_instance","labels":{"project_id":"p","zone":"europe-west4-b"}},"protopayload_auditlog":{"serviceName":"compute.googleapis.com","methodName":"v1.compute.instances.delete","authenticationInfo":{"principalEmail":"bob@example.com"}}}"#;
+    let c = run_bytes("bq.json", rec.as_bytes(), None);
+    assert!(c.rejects.is_empty(), "{:?}", c.rejects);
+    let e = &c.events[0];
+    assert_eq!((e["time"].as_str(), e["region"].as_str()), (Some("2021-10-19T02:57:47.339377Z"), Some("europe-west4")));
+    assert_eq!(e["operation"], "v1.compute.instances.delete");
+}
+
+#[test]
 fn case_p30_caller_ip_not_an_address() {
     let Some(c) = run("cases/P30-gcp-caller-ip-not-an-address/input.jsonl", GCP) else { return };
     assert!(c.rejects.is_empty(), "{:?}", c.rejects);
