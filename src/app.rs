@@ -2,11 +2,12 @@
 //! returns the process exit code. `main.rs` only parses arguments, sets up logging and
 //! maps errors.
 
+mod detect;
 mod normalize;
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command, FormatArg, IngestArgs, SchemaArgs};
+use crate::cli::{CatalogCommand, Cli, Command, FormatArg, GenerateArgs, IngestArgs, SchemaArgs};
 use crate::lake::{self, IngestOptions, IngestSummary};
 use crate::progress::Bar;
 use crate::schema::LogFormat;
@@ -31,9 +32,11 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Normalize(a) => normalize::run(&a),
         Command::Ingest(a) => ingest(&a, cli.quiet),
         Command::Schema(a) => schema(&a),
-        Command::Run(_) | Command::Detect(_) | Command::Findings(_) | Command::Generate(_) | Command::Catalog(_) => {
-            Err(Error::config("command", "this subcommand is being wired up"))
-        }
+        Command::Run(a) => detect::run(&a, cli.quiet),
+        Command::Detect(a) => detect::detect(&a, cli.quiet),
+        Command::Findings(a) => detect::list(&a),
+        Command::Generate(a) => generate(&a, cli.quiet),
+        Command::Catalog(c) => catalog(&c),
     }
 }
 
@@ -119,4 +122,95 @@ fn schema(a: &SchemaArgs) -> Result<i32> {
 
 fn io_err(source: std::io::Error) -> Error {
     Error::Io { path: "<stdout>".into(), source }
+}
+
+/// A pipeline source's format option.
+pub fn format_of_source(s: &crate::pipeline::Source) -> Option<LogFormat> {
+    s.format
+}
+
+fn generate(a: &GenerateArgs, quiet: bool) -> Result<i32> {
+    let end = chrono::NaiveDate::parse_from_str(&a.end, "%Y-%m-%d").map_err(|_| Error::config("--end", format!("`{}` is not YYYY-MM-DD", a.end)))?;
+    if a.days == 0 || !(a.scale > 0.0) {
+        return Err(Error::config("--days/--scale", "both must be positive"));
+    }
+    let opts = crate::generate::GenerateOptions { out: a.out.clone(), days: a.days, seed: a.seed, end, scale: a.scale };
+    let s = run_generate(&opts, &Bar::new(quiet))?;
+    eprintln!(
+        "generated {} events in {} objects ({:.1} MB of JSON), {} labelled attacks, under {} (labels.jsonl)",
+        s.events,
+        s.objects,
+        s.uncompressed_bytes as f64 / 1e6,
+        s.attacks,
+        a.out.display()
+    );
+    Ok(exit::OK)
+}
+
+fn run_generate(opts: &crate::generate::GenerateOptions, bar: &Bar) -> Result<crate::generate::GenerateSummary> {
+    use crate::progress::Progress;
+    bar.start("generate", None, "events");
+    let last = std::sync::atomic::AtomicU64::new(0);
+    let s = crate::generate::generate(opts, &|n| {
+        let before = last.swap(n, std::sync::atomic::Ordering::Relaxed);
+        bar.inc(n.saturating_sub(before));
+    })?;
+    bar.finish();
+    Ok(s)
+}
+
+/// Makes a pipeline's generated source when its folder is missing or empty.
+pub fn generate_if_missing(url: &str, g: &crate::pipeline::GenerateConfig, bar: &Bar) -> Result<()> {
+    let out = std::path::PathBuf::from(url);
+    let has_files = std::fs::read_dir(&out).map(|mut d| d.next().is_some()).unwrap_or(false);
+    if has_files {
+        return Ok(());
+    }
+    let end = chrono::NaiveDate::parse_from_str(&g.end, "%Y-%m-%d").map_err(|_| Error::config("sources.generate.end", format!("`{}` is not YYYY-MM-DD", g.end)))?;
+    let opts = crate::generate::GenerateOptions { out: out.clone(), days: g.days, seed: g.seed, end, scale: g.scale };
+    let s = run_generate(&opts, bar)?;
+    tracing::info!(events = s.events, objects = s.objects, attacks = s.attacks, out = %out.display(), "generated synthetic organisation");
+    Ok(())
+}
+
+fn catalog(c: &CatalogCommand) -> Result<i32> {
+    let expand = |paths: &[std::path::PathBuf]| -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        for p in paths {
+            if p.is_dir() {
+                let mut v: Vec<_> = std::fs::read_dir(p).into_iter().flatten().flatten().map(|e| e.path()).filter(|f| f.extension().is_some_and(|x| x == "toml")).collect();
+                v.sort();
+                files.extend(v);
+            } else {
+                files.push(p.clone());
+            }
+        }
+        files
+    };
+    match c {
+        CatalogCommand::Lint { paths } => {
+            let mut issues = Vec::new();
+            for (origin, text) in crate::catalog::builtin_files() {
+                issues.extend(crate::catalog::lint_str(text, origin));
+            }
+            for f in expand(paths) {
+                issues.extend(crate::catalog::lint(&f));
+            }
+            for i in &issues {
+                eprintln!("{i}");
+            }
+            if issues.is_empty() {
+                eprintln!("catalogue ok");
+                Ok(exit::OK)
+            } else {
+                eprintln!("{} problem(s)", issues.len());
+                Ok(exit::USAGE)
+            }
+        }
+        CatalogCommand::List { paths } => {
+            let cat = if paths.is_empty() { crate::catalog::Catalog::load_builtin()? } else { crate::catalog::Catalog::load_dirs(&expand(paths))? };
+            print!("{}", cat.render_table());
+            Ok(exit::OK)
+        }
+    }
 }

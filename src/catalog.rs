@@ -37,6 +37,11 @@ use crate::{Error, Result};
 
 /// The catalogue files compiled into the binary: (path shown in messages, text). Add a
 /// line here when a `catalog/<provider>.toml` is added.
+/// The catalogue files compiled into the binary: (origin, TOML text).
+pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
+    BUILTIN
+}
+
 const BUILTIN: &[(&str, &str)] = &[("catalog/aws.toml", include_str!("../catalog/aws.toml"))];
 
 /// ATT&CK data components (data source "Cloud Service") an entry may name.
@@ -126,12 +131,18 @@ impl Entry {
         else {
             return false;
         };
-        self.request_true.iter().all(|k| map.get(k) == Some(&serde_json::Value::Bool(true)))
+        self.request_true
+            .iter()
+            .all(|k| map.get(k) == Some(&serde_json::Value::Bool(true)))
     }
 
     /// The ATT&CK version as a number (`"19"` → 19, `"v17.1"` → 17); `None` if absent.
     pub fn attack_major(&self) -> Option<u32> {
-        let v = self.attack_version.as_deref()?.trim().trim_start_matches(['v', 'V']);
+        let v = self
+            .attack_version
+            .as_deref()?
+            .trim()
+            .trim_start_matches(['v', 'V']);
         v.split('.').next()?.parse().ok()
     }
 
@@ -165,9 +176,11 @@ impl Catalog {
         for (origin, text) in BUILTIN {
             let issues = lint_str(text, origin);
             if let Some(first) = issues.first() {
-                return Err(Error::Internal(format!("builtin catalogue is invalid: {first}")));
+                return Err(Error::Internal(format!(
+                    "builtin catalogue is invalid: {first}"
+                )));
             }
-            catalog.add(parse(text, origin).map_err(|e| Error::Internal(e.to_string()))?);
+            catalog.add(parse(text, origin).map_err(|e| Error::Internal(e.message))?);
         }
         Ok(catalog)
     }
@@ -181,11 +194,18 @@ impl Catalog {
         let mut catalog = Catalog::load_builtin()?;
         for path in extra {
             let files = if path.is_dir() {
-                let rd = std::fs::read_dir(path)
-                    .map_err(|source| Error::Io { path: path.clone(), source })?;
+                let rd = std::fs::read_dir(path).map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })?;
                 let mut files = Vec::new();
                 for e in rd {
-                    let p = e.map_err(|source| Error::Io { path: path.clone(), source })?.path();
+                    let p = e
+                        .map_err(|source| Error::Io {
+                            path: path.clone(),
+                            source,
+                        })?
+                        .path();
                     if p.extension().is_some_and(|x| x == "toml") {
                         files.push(p);
                     }
@@ -196,8 +216,10 @@ impl Catalog {
                 vec![path.clone()]
             };
             for file in files {
-                let text = std::fs::read_to_string(&file)
-                    .map_err(|source| Error::Io { path: file.clone(), source })?;
+                let text = std::fs::read_to_string(&file).map_err(|source| Error::Io {
+                    path: file.clone(),
+                    source,
+                })?;
                 let origin = file.display().to_string();
                 let issues = lint_str(&text, &origin);
                 if let Some(first) = issues.first() {
@@ -205,9 +227,14 @@ impl Catalog {
                         1 => String::new(),
                         n => format!(" (and {} more; run `cloudsift catalog lint`)", n - 1),
                     };
-                    return Err(Error::config(format!("catalog {origin}"), format!("{first}{more}")));
+                    return Err(Error::config(
+                        format!("catalog {origin}"),
+                        format!("{first}{more}"),
+                    ));
                 }
-                catalog.add(parse(&text, &origin).map_err(|e| Error::config(origin.clone(), e.message))?);
+                catalog.add(
+                    parse(&text, &origin).map_err(|e| Error::config(origin.clone(), e.message))?,
+                );
             }
         }
         Ok(catalog)
@@ -222,8 +249,14 @@ impl Catalog {
 
     fn add(&mut self, entries: Vec<Entry>) {
         for e in entries {
-            let key = (e.provider.to_ascii_lowercase(), e.service.to_ascii_lowercase());
-            self.by_service.entry(key).or_default().push(self.entries.len());
+            let key = (
+                e.provider.to_ascii_lowercase(),
+                e.service.to_ascii_lowercase(),
+            );
+            self.by_service
+                .entry(key)
+                .or_default()
+                .push(self.entries.len());
             self.entries.push(e);
         }
     }
@@ -239,11 +272,17 @@ impl Catalog {
     /// [`Entry::matches_request`]).
     pub fn lookup(&self, provider: &str, service: &str, operation: &str) -> Vec<&Entry> {
         let key = (provider.to_ascii_lowercase(), service.to_ascii_lowercase());
-        let Some(idxs) = self.by_service.get(&key) else { return Vec::new() };
+        let Some(idxs) = self.by_service.get(&key) else {
+            return Vec::new();
+        };
         let candidates = idxs.iter().map(|&i| &self.entries[i]);
         let exact: Vec<&Entry> = candidates
             .clone()
-            .filter(|e| e.operations.iter().any(|o| o.eq_ignore_ascii_case(operation)))
+            .filter(|e| {
+                e.operations
+                    .iter()
+                    .any(|o| o.eq_ignore_ascii_case(operation))
+            })
             .collect();
         if !exact.is_empty() {
             return exact;
@@ -268,8 +307,17 @@ impl Catalog {
     }
 
     /// [`Catalog::lookup`] narrowed to entries carrying `tag`.
-    pub fn lookup_tagged(&self, provider: &str, service: &str, operation: &str, tag: &str) -> Vec<&Entry> {
-        self.lookup(provider, service, operation).into_iter().filter(|e| e.has_tag(tag)).collect()
+    pub fn lookup_tagged(
+        &self,
+        provider: &str,
+        service: &str,
+        operation: &str,
+        tag: &str,
+    ) -> Vec<&Entry> {
+        self.lookup(provider, service, operation)
+            .into_iter()
+            .filter(|e| e.has_tag(tag))
+            .collect()
     }
 
     /// Every entry carrying `tag`, in load order.
@@ -281,10 +329,22 @@ impl Catalog {
     /// operation (prefixes end in `*`), columns provider, service, operation, component,
     /// tags, techniques and ATT&CK version.
     pub fn render_table(&self) -> String {
-        let header = ["PROVIDER", "SERVICE", "OPERATION", "COMPONENT", "TAGS", "TECHNIQUES", "ATT&CK"];
+        let header = [
+            "PROVIDER",
+            "SERVICE",
+            "OPERATION",
+            "COMPONENT",
+            "TAGS",
+            "TECHNIQUES",
+            "ATT&CK",
+        ];
         let mut rows: Vec<[String; 7]> = Vec::new();
         for e in &self.entries {
-            let ops = e.operations.iter().cloned().chain(e.operation_prefixes.iter().map(|p| format!("{p}*")));
+            let ops = e
+                .operations
+                .iter()
+                .cloned()
+                .chain(e.operation_prefixes.iter().map(|p| format!("{p}*")));
             for op in ops {
                 let op = if e.request_true.is_empty() {
                     op
@@ -310,8 +370,11 @@ impl Catalog {
         }
         let mut out = String::new();
         let mut line = |cells: &[&str]| {
-            let s: Vec<String> =
-                cells.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+            let s: Vec<String> = cells
+                .iter()
+                .zip(widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
             out.push_str(s.join("  ").trim_end());
             out.push('\n');
         };
@@ -368,8 +431,9 @@ struct ParseError {
 }
 
 fn parse(text: &str, origin: &str) -> std::result::Result<Vec<Entry>, ParseError> {
-    let file: CatalogFile = toml::from_str(text)
-        .map_err(|e| ParseError { message: format!("{origin}: {}", e.to_string().trim_end()) })?;
+    let file: CatalogFile = toml::from_str(text).map_err(|e| ParseError {
+        message: format!("{origin}: {}", e.to_string().trim_end()),
+    })?;
     Ok(file
         .entry
         .into_iter()
@@ -388,7 +452,12 @@ pub fn lint(path: &Path) -> Vec<LintIssue> {
     let origin = path.display().to_string();
     match std::fs::read_to_string(path) {
         Ok(text) => lint_str(&text, &origin),
-        Err(e) => vec![LintIssue { path: origin, entry: None, kind: LintKind::Parse, message: format!("cannot read: {e}") }],
+        Err(e) => vec![LintIssue {
+            path: origin,
+            entry: None,
+            kind: LintKind::Parse,
+            message: format!("cannot read: {e}"),
+        }],
     }
 }
 
@@ -407,8 +476,17 @@ pub fn lint_str(text: &str, origin: &str) -> Vec<LintIssue> {
     let entries = match parse(text, origin) {
         Ok(e) => e,
         Err(e) => {
-            let message = e.message.strip_prefix(&format!("{origin}: ")).unwrap_or(&e.message).to_string();
-            return vec![LintIssue { path: origin.into(), entry: None, kind: LintKind::Parse, message }];
+            let message = e
+                .message
+                .strip_prefix(&format!("{origin}: "))
+                .unwrap_or(&e.message)
+                .to_string();
+            return vec![LintIssue {
+                path: origin.into(),
+                entry: None,
+                kind: LintKind::Parse,
+                message,
+            }];
         }
     };
     let mut issues = Vec::new();
@@ -416,38 +494,71 @@ pub fn lint_str(text: &str, origin: &str) -> Vec<LintIssue> {
     for e in &entries {
         let entry = Some(format!("entry {} ({})", e.index, e.label()));
         let mut issue = |kind: LintKind, message: String| {
-            issues.push(LintIssue { path: origin.into(), entry: entry.clone(), kind, message })
+            issues.push(LintIssue {
+                path: origin.into(),
+                entry: entry.clone(),
+                kind,
+                message,
+            })
         };
         if Provider::parse(&e.provider).is_none() {
             let valid: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
-            issue(LintKind::UnknownProvider, format!("unknown provider `{}`; valid: {}", e.provider, valid.join(", ")));
+            issue(
+                LintKind::UnknownProvider,
+                format!(
+                    "unknown provider `{}`; valid: {}",
+                    e.provider,
+                    valid.join(", ")
+                ),
+            );
         }
         if e.service.trim().is_empty() {
             issue(LintKind::EmptyService, "empty service".into());
         }
         if e.operations.is_empty() && e.operation_prefixes.is_empty() {
-            issue(LintKind::EmptyOperation, "no `operations` or `operation_prefixes`".into());
+            issue(
+                LintKind::EmptyOperation,
+                "no `operations` or `operation_prefixes`".into(),
+            );
         }
-        if e.operations.iter().chain(&e.operation_prefixes).any(|o| o.trim().is_empty()) {
+        if e.operations
+            .iter()
+            .chain(&e.operation_prefixes)
+            .any(|o| o.trim().is_empty())
+        {
             issue(LintKind::EmptyOperation, "empty operation or prefix".into());
         }
         if !DATA_COMPONENTS.contains(&e.data_component.as_str()) {
             issue(
                 LintKind::UnknownDataComponent,
-                format!("unknown data component `{}`; valid: {}", e.data_component, DATA_COMPONENTS.join(", ")),
+                format!(
+                    "unknown data component `{}`; valid: {}",
+                    e.data_component,
+                    DATA_COMPONENTS.join(", ")
+                ),
             );
         }
         for t in e.tags.iter().filter(|t| !TAGS.contains(&t.as_str())) {
-            issue(LintKind::UnknownTag, format!("unknown tag `{t}`; valid: {}", TAGS.join(", ")));
+            issue(
+                LintKind::UnknownTag,
+                format!("unknown tag `{t}`; valid: {}", TAGS.join(", ")),
+            );
         }
         for t in e.techniques.iter().filter(|t| !valid_technique(t)) {
-            issue(LintKind::MalformedTechnique, format!("malformed technique id `{t}` (expected T1234 or T1234.001)"));
+            issue(
+                LintKind::MalformedTechnique,
+                format!("malformed technique id `{t}` (expected T1234 or T1234.001)"),
+            );
         }
         match (&e.attack_version, e.attack_major()) {
-            (None, _) if !e.techniques.is_empty() => {
-                issue(LintKind::MissingAttackVersion, "techniques without `attack_version`".into())
-            }
-            (Some(v), None) => issue(LintKind::MalformedAttackVersion, format!("malformed attack_version `{v}` (expected e.g. \"19\")")),
+            (None, _) if !e.techniques.is_empty() => issue(
+                LintKind::MissingAttackVersion,
+                "techniques without `attack_version`".into(),
+            ),
+            (Some(v), None) => issue(
+                LintKind::MalformedAttackVersion,
+                format!("malformed attack_version `{v}` (expected e.g. \"19\")"),
+            ),
             _ => {}
         }
         let has = |id: &str| e.techniques.iter().any(|t| t == id);
@@ -458,20 +569,37 @@ pub fn lint_str(text: &str, origin: &str) -> Vec<LintIssue> {
                     format!("{old} became {new} in ATT&CK v{since}: list both so that searches on either match"),
                 );
             } else if has(new) && e.attack_major().is_some_and(|v| v < *since) {
-                issue(LintKind::RenumberedTechnique, format!("{new} exists from ATT&CK v{since}; attack_version is older"));
+                issue(
+                    LintKind::RenumberedTechnique,
+                    format!("{new} exists from ATT&CK v{since}; attack_version is older"),
+                );
             }
         }
         if e.description.trim().is_empty() {
             issue(LintKind::MissingDescription, "missing description".into());
         }
         let mut keys = HashSet::new();
-        let ops = e.operations.iter().map(|o| ("", o)).chain(e.operation_prefixes.iter().map(|p| ("*", p)));
+        let ops = e
+            .operations
+            .iter()
+            .map(|o| ("", o))
+            .chain(e.operation_prefixes.iter().map(|p| ("*", p)));
         for (suffix, op) in ops {
-            let key = (e.provider.to_ascii_lowercase(), e.service.to_ascii_lowercase(), format!("{}{suffix}", op.to_ascii_lowercase()));
+            let key = (
+                e.provider.to_ascii_lowercase(),
+                e.service.to_ascii_lowercase(),
+                format!("{}{suffix}", op.to_ascii_lowercase()),
+            );
             if !keys.insert(key.clone()) {
-                issue(LintKind::DuplicateEntry, format!("`{op}{suffix}` listed twice"));
+                issue(
+                    LintKind::DuplicateEntry,
+                    format!("`{op}{suffix}` listed twice"),
+                );
             } else if let Some(first) = seen.insert(key, e.index) {
-                issue(LintKind::DuplicateEntry, format!("`{op}{suffix}` already mapped by entry {first}"));
+                issue(
+                    LintKind::DuplicateEntry,
+                    format!("`{op}{suffix}` already mapped by entry {first}"),
+                );
             }
         }
     }
@@ -479,151 +607,4 @@ pub fn lint_str(text: &str, origin: &str) -> Vec<LintIssue> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn builtin_passes_lint_and_loads() {
-        for (origin, text) in BUILTIN {
-            let issues = lint_str(text, origin);
-            assert!(issues.is_empty(), "{}", issues.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("\n"));
-        }
-        let c = Catalog::load_builtin().unwrap();
-        assert_eq!(c.entries().len(), 43);
-        assert_eq!(c.entries_with_tag("logging_disable").len(), 12);
-        assert!(c.entries().iter().all(|e| e.origin == "catalog/aws.toml" && e.index > 0));
-    }
-
-    #[test]
-    fn lookup_exact_prefix_and_case() {
-        let c = Catalog::load_builtin().unwrap();
-        let hit = c.lookup("aws", "lambda.amazonaws.com", "UpdateFunctionCode20150331v2");
-        assert_eq!(hit.len(), 1);
-        assert_eq!(hit[0].tags, vec!["serverless_change"]);
-        assert_eq!(hit[0].techniques, vec!["T1648"]);
-        let stop = c.lookup("AWS", "CloudTrail.amazonaws.com", "stoplogging");
-        assert_eq!(stop.len(), 1);
-        assert_eq!(stop[0].techniques, vec!["T1562.008", "T1685.002"]);
-        assert_eq!(stop[0].attack_version.as_deref(), Some("19"));
-        // Exact GetPasswordData (secret_read) beats the ec2 Describe* family and is not discovery.
-        let pw = c.lookup("aws", "ec2.amazonaws.com", "GetPasswordData");
-        assert_eq!(pw.len(), 1);
-        assert!(pw[0].has_tag("secret_read"));
-        assert!(c.lookup("aws", "ec2.amazonaws.com", "DescribeInstances")[0].has_tag("discovery"));
-        // GetObject is neither a bucket-configuration read nor anything else we catalogue.
-        assert!(c.lookup("aws", "s3.amazonaws.com", "GetObject").is_empty());
-        assert!(c.lookup("aws", "s3.amazonaws.com", "GetBucketPolicy")[0].has_tag("discovery"));
-        assert!(c.lookup("gcp", "cloudtrail.amazonaws.com", "StopLogging").is_empty());
-        assert_eq!(c.lookup_tagged("aws", "ssm.amazonaws.com", "GetParameters", "secret_read").len(), 1);
-    }
-
-    #[test]
-    fn longest_prefix_wins() {
-        let text = r#"
-            [[entry]]
-            provider = "aws"
-            service = "s"
-            operation_prefixes = ["Get"]
-            data_component = "enumeration"
-            tags = ["discovery"]
-            description = "general"
-            [[entry]]
-            provider = "aws"
-            service = "s"
-            operation_prefixes = ["GetSecret"]
-            data_component = "enumeration"
-            tags = ["secret_read"]
-            description = "specific"
-        "#;
-        let c = Catalog::from_toml(text, "t.toml").unwrap();
-        assert_eq!(c.lookup("aws", "s", "GetSecretValue")[0].description, "specific");
-        assert_eq!(c.lookup("aws", "s", "GetThing")[0].description, "general");
-        assert!(c.lookup("aws", "s", "Ge").is_empty());
-    }
-
-    #[test]
-    fn request_conditions() {
-        let c = Catalog::load_builtin().unwrap();
-        let e = c.lookup("aws", "ssm.amazonaws.com", "GetParameter")[0];
-        assert!(e.matches_request(Some(r#"{"name":"/a","withDecryption":true}"#)));
-        assert!(!e.matches_request(Some(r#"{"name":"/a","withDecryption":false}"#)));
-        assert!(!e.matches_request(Some(r#"{"name":"/a"}"#)));
-        assert!(!e.matches_request(None));
-        let s = c.lookup("aws", "secretsmanager.amazonaws.com", "GetSecretValue")[0];
-        assert!(s.matches_request(None));
-    }
-
-    fn kinds(text: &str) -> Vec<LintKind> {
-        lint_str(text, "bad.toml").into_iter().map(|i| i.kind).collect()
-    }
-
-    const GOOD: &str = r#"provider = "aws"
-service = "cloudtrail.amazonaws.com"
-operations = ["StopLogging"]
-data_component = "disable"
-tags = ["logging_disable"]
-techniques = ["T1562.008", "T1685.002"]
-attack_version = "19"
-description = "d"
-"#;
-
-    fn with(replace: &str, by: &str) -> String {
-        assert!(GOOD.contains(replace), "{replace}");
-        format!("[[entry]]\n{}", GOOD.replace(replace, by))
-    }
-
-    #[test]
-    fn lint_reports_each_bad_kind_with_path_and_entry() {
-        assert!(kinds(&with("", "")).is_empty());
-        let issues = lint_str(&with("\"logging_disable\"", "\"loging_disable\""), "my/cat.toml");
-        assert_eq!(issues.len(), 1);
-        assert_eq!(issues[0].kind, LintKind::UnknownTag);
-        let msg = issues[0].to_string();
-        assert!(msg.starts_with("my/cat.toml: entry 1 (aws cloudtrail.amazonaws.com StopLogging): unknown tag `loging_disable`"), "{msg}");
-
-        assert_eq!(kinds(&with("\"disable\"", "\"disabled\"")), vec![LintKind::UnknownDataComponent]);
-        assert_eq!(kinds(&with("\"T1562.008\", ", "\"T1562.8\", \"T1562.008\", ")), vec![LintKind::MalformedTechnique]);
-        assert_eq!(kinds(&with("attack_version = \"19\"\n", "")), vec![LintKind::MissingAttackVersion]);
-        assert_eq!(kinds(&with("\"19\"", "\"nineteen\"")), vec![LintKind::MalformedAttackVersion]);
-        assert_eq!(kinds(&with("\"19\"", "\"17\"")), vec![LintKind::RenumberedTechnique]);
-        assert_eq!(kinds(&with(", \"T1685.002\"", "")), vec![LintKind::RenumberedTechnique]);
-        assert_eq!(kinds(&with("[\"StopLogging\"]", "[\"\"]")), vec![LintKind::EmptyOperation]);
-        assert_eq!(kinds(&with("operations = [\"StopLogging\"]\n", "")), vec![LintKind::EmptyOperation]);
-        assert_eq!(kinds(&with("\"StopLogging\"]", "\"StopLogging\", \"stoplogging\"]")), vec![LintKind::DuplicateEntry]);
-        assert_eq!(kinds(&format!("{}{}", with("", ""), with("", ""))), vec![LintKind::DuplicateEntry]);
-        assert_eq!(kinds(&with("provider = \"aws\"", "provider = \"oracle\"")), vec![LintKind::UnknownProvider]);
-        assert_eq!(kinds(&with("description = \"d\"", "description = \"\"")), vec![LintKind::MissingDescription]);
-        assert_eq!(kinds(&with("tags", "tagz")), vec![LintKind::Parse]);
-        assert_eq!(kinds("[[entry]\n"), vec![LintKind::Parse]);
-    }
-
-    #[test]
-    fn load_dirs_reads_user_files_and_rejects_bad_ones() {
-        let dir = tempfile::tempdir().unwrap();
-        let good = with("cloudtrail.amazonaws.com", "custom.example.com");
-        std::fs::write(dir.path().join("mine.toml"), &good).unwrap();
-        std::fs::write(dir.path().join("notes.txt"), "not a catalogue").unwrap();
-        let c = Catalog::load_dirs(&[dir.path().to_path_buf()]).unwrap();
-        assert_eq!(c.entries().len(), 44);
-        assert_eq!(c.lookup("aws", "custom.example.com", "StopLogging").len(), 1);
-
-        let bad = dir.path().join("bad.toml");
-        std::fs::write(&bad, with("\"disable\"", "\"nope\"")).unwrap();
-        let err = Catalog::load_dirs(&[bad.clone()]).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
-        assert!(err.to_string().contains("unknown data component `nope`"), "{err}");
-        assert_eq!(lint(&bad).len(), 1);
-        assert_eq!(lint(&dir.path().join("missing.toml"))[0].kind, LintKind::Parse);
-    }
-
-    #[test]
-    fn table_lists_each_operation() {
-        let c = Catalog::load_builtin().unwrap();
-        let table = c.render_table();
-        assert!(table.starts_with("PROVIDER  SERVICE"));
-        assert!(table.lines().any(|l| l.contains("lambda.amazonaws.com") && l.contains("UpdateFunctionCode*") && l.contains("T1648")));
-        assert!(table.lines().any(|l| l.contains("GetParameter [withDecryption=true]")));
-        let ops: usize = c.entries().iter().map(|e| e.operations.len() + e.operation_prefixes.len()).sum();
-        assert_eq!(table.lines().count(), ops + 1);
-    }
-}
+mod tests;

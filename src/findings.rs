@@ -45,8 +45,13 @@ pub enum Severity {
 
 impl Severity {
     /// Every value, lowest first.
-    pub const ALL: [Severity; 5] =
-        [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
 
     /// The lower-case name stored in Parquet and accepted on the command line.
     pub const fn as_str(self) -> &'static str {
@@ -61,7 +66,9 @@ impl Severity {
 
     /// Parses a name (case-insensitive); `None` outside the five values.
     pub fn parse(s: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
     }
 
     /// Bands of a 0–100 risk score: < 20 info, < 40 low, < 70 medium, < 90 high, else
@@ -267,106 +274,108 @@ pub fn to_record_batch(findings: &[Finding]) -> Result<RecordBatch> {
         .map_err(|e| Error::Internal(format!("findings batch does not match its schema: {e}")))
 }
 
-/// Reads findings back from a `RecordBatch` of [`findings_schema`] (columns by name).
-pub fn from_record_batch(batch: &RecordBatch, origin: &str) -> Result<Vec<Finding>> {
-    let bad = |c: &str| Error::lake(origin, format!("findings column `{c}` missing or mistyped"));
-    macro_rules! col {
-        ($name:literal, $ty:ty) => {
-            batch
-                .column_by_name($name)
-                .and_then(|a| a.as_any().downcast_ref::<$ty>())
-                .ok_or_else(|| bad($name))?
-        };
+/// Typed access to a findings batch's columns by name.
+struct Columns<'a> {
+    batch: &'a RecordBatch,
+    origin: &'a str,
+}
+
+impl Columns<'_> {
+    fn get<T: 'static>(&self, name: &str) -> Result<&T> {
+        self.batch
+            .column_by_name(name)
+            .and_then(|a| a.as_any().downcast_ref::<T>())
+            .ok_or_else(|| {
+                Error::lake(
+                    self.origin,
+                    format!("findings column `{name}` missing or mistyped"),
+                )
+            })
     }
-    let opt_s = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string());
-    let opt_f = |a: &Float64Array, i: usize| a.is_valid(i).then(|| a.value(i));
-    let list = |a: &ListArray, i: usize| -> Vec<String> {
-        let v = a.value(i);
-        let v = v.as_any().downcast_ref::<StringArray>().expect("list of utf8");
-        (0..v.len()).filter(|&j| v.is_valid(j)).map(|j| v.value(j).to_string()).collect()
-    };
-    let time = |a: &TimestampMicrosecondArray, i: usize, c: &str| {
-        DateTime::<Utc>::from_timestamp_micros(a.value(i)).ok_or_else(|| bad(c))
-    };
-    let (uid, analytic, title, desc) = (
-        col!("finding_uid", StringArray),
-        col!("analytic_uid", StringArray),
-        col!("title", StringArray),
-        col!("description", StringArray),
-    );
-    let severity = col!("severity", StringArray);
-    let (risk, p, padj, observed, expected) = (
-        col!("risk_score", Float64Array),
-        col!("p_value", Float64Array),
-        col!("p_value_adjusted", Float64Array),
-        col!("observed", Float64Array),
-        col!("expected", Float64Array),
-    );
-    let baseline = col!("baseline_days", UInt32Array);
-    let (ws, we) = (
-        col!("window_start", TimestampMicrosecondArray),
-        col!("window_end", TimestampMicrosecondArray),
-    );
-    let (provider, account, region, actor, ip, ua, service, op, resource, component) = (
-        col!("provider", StringArray),
-        col!("account_uid", StringArray),
-        col!("region", StringArray),
-        col!("actor_uid", StringArray),
-        col!("src_ip", StringArray),
-        col!("user_agent", StringArray),
-        col!("service", StringArray),
-        col!("operation", StringArray),
-        col!("resource_uid", StringArray),
-        col!("data_component", StringArray),
-    );
-    let (techniques, version, evidence) = (
-        col!("attack_techniques", ListArray),
-        col!("attack_version", StringArray),
-        col!("evidence_event_uids", ListArray),
-    );
-    let count = col!("evidence_count", UInt64Array);
-    let suppressed = col!("suppressed", BooleanArray);
-    let (reason, run) = (col!("suppression_reason", StringArray), col!("run_uid", StringArray));
+    fn s(&self, name: &str, i: usize) -> Result<String> {
+        Ok(self.get::<StringArray>(name)?.value(i).to_string())
+    }
+    fn os(&self, name: &str, i: usize) -> Result<Option<String>> {
+        let a = self.get::<StringArray>(name)?;
+        Ok(a.is_valid(i).then(|| a.value(i).to_string()))
+    }
+    fn of(&self, name: &str, i: usize) -> Result<Option<f64>> {
+        let a = self.get::<Float64Array>(name)?;
+        Ok(a.is_valid(i).then(|| a.value(i)))
+    }
+    fn f(&self, name: &str, i: usize) -> Result<f64> {
+        Ok(self.get::<Float64Array>(name)?.value(i))
+    }
+    fn time(&self, name: &str, i: usize) -> Result<DateTime<Utc>> {
+        let us = self.get::<TimestampMicrosecondArray>(name)?.value(i);
+        DateTime::<Utc>::from_timestamp_micros(us)
+            .ok_or_else(|| Error::lake(self.origin, format!("`{name}` out of range: {us}")))
+    }
+    fn list(&self, name: &str, i: usize) -> Result<Vec<String>> {
+        let v = self.get::<ListArray>(name)?.value(i);
+        let v = v.as_any().downcast_ref::<StringArray>().ok_or_else(|| {
+            Error::lake(
+                self.origin,
+                format!("findings column `{name}` is not a list of strings"),
+            )
+        })?;
+        Ok((0..v.len())
+            .filter(|&j| v.is_valid(j))
+            .map(|j| v.value(j).to_string())
+            .collect())
+    }
+}
+
+/// Reads findings back from a `RecordBatch` of [`findings_schema`] (columns by name).
+/// Errors: [`Error::Lake`] at `origin` for a missing or mistyped column or an unknown
+/// severity.
+pub fn from_record_batch(batch: &RecordBatch, origin: &str) -> Result<Vec<Finding>> {
+    let c = Columns { batch, origin };
     let mut out = Vec::with_capacity(batch.num_rows());
     for i in 0..batch.num_rows() {
+        let severity = c.s("severity", i)?;
         out.push(Finding {
-            finding_uid: uid.value(i).to_string(),
-            analytic_uid: analytic.value(i).to_string(),
-            title: title.value(i).to_string(),
-            description: desc.value(i).to_string(),
-            severity: Severity::parse(severity.value(i)).ok_or_else(|| bad("severity"))?,
-            risk_score: risk.value(i),
-            p_value: opt_f(p, i),
-            p_value_adjusted: opt_f(padj, i),
-            observed: observed.value(i),
-            expected: opt_f(expected, i),
-            baseline_days: baseline.value(i),
-            window_start: time(ws, i, "window_start")?,
-            window_end: time(we, i, "window_end")?,
-            provider: provider.value(i).to_string(),
-            account_uid: account.value(i).to_string(),
-            region: opt_s(region, i),
-            actor_uid: opt_s(actor, i),
-            src_ip: opt_s(ip, i),
-            user_agent: opt_s(ua, i),
-            service: opt_s(service, i),
-            operation: opt_s(op, i),
-            resource_uid: opt_s(resource, i),
-            data_component: component.value(i).to_string(),
-            attack_techniques: list(techniques, i),
-            attack_version: version.value(i).to_string(),
-            evidence_event_uids: list(evidence, i),
-            evidence_count: count.value(i),
-            suppressed: suppressed.value(i),
-            suppression_reason: opt_s(reason, i),
-            run_uid: run.value(i).to_string(),
+            finding_uid: c.s("finding_uid", i)?,
+            analytic_uid: c.s("analytic_uid", i)?,
+            title: c.s("title", i)?,
+            description: c.s("description", i)?,
+            severity: Severity::parse(&severity)
+                .ok_or_else(|| Error::lake(origin, format!("unknown severity `{severity}`")))?,
+            risk_score: c.f("risk_score", i)?,
+            p_value: c.of("p_value", i)?,
+            p_value_adjusted: c.of("p_value_adjusted", i)?,
+            observed: c.f("observed", i)?,
+            expected: c.of("expected", i)?,
+            baseline_days: c.get::<UInt32Array>("baseline_days")?.value(i),
+            window_start: c.time("window_start", i)?,
+            window_end: c.time("window_end", i)?,
+            provider: c.s("provider", i)?,
+            account_uid: c.s("account_uid", i)?,
+            region: c.os("region", i)?,
+            actor_uid: c.os("actor_uid", i)?,
+            src_ip: c.os("src_ip", i)?,
+            user_agent: c.os("user_agent", i)?,
+            service: c.os("service", i)?,
+            operation: c.os("operation", i)?,
+            resource_uid: c.os("resource_uid", i)?,
+            data_component: c.s("data_component", i)?,
+            attack_techniques: c.list("attack_techniques", i)?,
+            attack_version: c.s("attack_version", i)?,
+            evidence_event_uids: c.list("evidence_event_uids", i)?,
+            evidence_count: c.get::<UInt64Array>("evidence_count")?.value(i),
+            suppressed: c.get::<BooleanArray>("suppressed")?.value(i),
+            suppression_reason: c.os("suppression_reason", i)?,
+            run_uid: c.s("run_uid", i)?,
         });
     }
     Ok(out)
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io { path: path.to_path_buf(), source }
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// `date=YYYY-MM-DD` folders under `<lake_root>/findings`, with their dates, sorted.
@@ -381,7 +390,9 @@ fn date_dirs(lake_root: &Path) -> Result<Vec<(NaiveDate, PathBuf)>> {
     for entry in rd {
         let entry = entry.map_err(io_err(&root))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(d) = name.strip_prefix("date=") else { continue };
+        let Some(d) = name.strip_prefix("date=") else {
+            continue;
+        };
         if let Ok(date) = NaiveDate::parse_from_str(d, "%Y-%m-%d") {
             out.push((date, entry.path()));
         }
@@ -395,7 +406,10 @@ fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir).map_err(io_err(dir))? {
         let path = entry.map_err(io_err(dir))?.path();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.ends_with(".parquet") && !name.starts_with('.') {
             out.push(path);
         }
@@ -421,7 +435,9 @@ fn read_file(path: &Path) -> Result<Vec<Finding>> {
 /// Writes `findings` atomically to `path` (temporary file in the same folder, then rename).
 fn write_file(path: &Path, findings: &[Finding]) -> Result<()> {
     let shown = path.display().to_string();
-    let dir = path.parent().ok_or_else(|| Error::Internal(format!("{shown} has no folder")))?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::Internal(format!("{shown} has no folder")))?;
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
@@ -450,7 +466,10 @@ fn write_file(path: &Path, findings: &[Finding]) -> Result<()> {
 fn day_file(lake_root: &Path, date: NaiveDate) -> PathBuf {
     let dir = format!("date={}", date.format("%Y-%m-%d"));
     let hash = hex::encode(&Sha256::digest(format!("findings/{dir}").as_bytes())[..8]);
-    lake_root.join("findings").join(dir).join(format!("part-{hash}.parquet"))
+    lake_root
+        .join("findings")
+        .join(dir)
+        .join(format!("part-{hash}.parquet"))
 }
 
 /// Writes findings under `<lake_root>/findings/date=YYYY-MM-DD/` (date of `window_end`,
@@ -463,7 +482,10 @@ fn day_file(lake_root: &Path, date: NaiveDate) -> PathBuf {
 pub fn write_findings(lake_root: &Path, findings: &[Finding]) -> Result<Vec<PathBuf>> {
     let mut new_by_day: BTreeMap<NaiveDate, BTreeMap<&str, &Finding>> = BTreeMap::new();
     for f in findings {
-        new_by_day.entry(f.window_end.date_naive()).or_default().insert(&f.finding_uid, f);
+        new_by_day
+            .entry(f.window_end.date_naive())
+            .or_default()
+            .insert(&f.finding_uid, f);
     }
     let new_uids: HashSet<&str> = findings.iter().map(|f| f.finding_uid.as_str()).collect();
     let mut written = Vec::new();
@@ -476,7 +498,9 @@ pub fn write_findings(lake_root: &Path, findings: &[Finding]) -> Result<Vec<Path
             old.extend(read_file(file)?);
         }
         let touched = new_by_day.contains_key(&date)
-            || old.iter().any(|f| new_uids.contains(f.finding_uid.as_str()));
+            || old
+                .iter()
+                .any(|f| new_uids.contains(f.finding_uid.as_str()));
         if !touched {
             continue;
         }
@@ -550,7 +574,17 @@ fn clip(s: &str, max: usize) -> String {
 /// actor and title values clipped). Columns: severity, risk, window end (UTC, minutes),
 /// analytic, actor, operation, observed/expected, adjusted p, title.
 pub fn render_table(findings: &[Finding]) -> String {
-    let header = ["SEVERITY", "RISK", "WINDOW_END", "ANALYTIC", "ACTOR", "OPERATION", "OBS/EXP", "P_ADJ", "TITLE"];
+    let header = [
+        "SEVERITY",
+        "RISK",
+        "WINDOW_END",
+        "ANALYTIC",
+        "ACTOR",
+        "OPERATION",
+        "OBS/EXP",
+        "P_ADJ",
+        "TITLE",
+    ];
     let rows: Vec<[String; 9]> = findings
         .iter()
         .map(|f| {
@@ -566,7 +600,8 @@ pub fn render_table(findings: &[Finding]) -> String {
                     Some(e) => format!("{}/{:.2}", f.observed, e),
                     None => format!("{}/-", f.observed),
                 },
-                f.p_value_adjusted.map_or("-".to_string(), |p| format!("{p:.2e}")),
+                f.p_value_adjusted
+                    .map_or("-".to_string(), |p| format!("{p:.2e}")),
                 clip(&f.title, 80),
             ]
         })
@@ -608,111 +643,4 @@ pub fn write_jsonl<W: Write>(mut out: W, findings: &[Finding]) -> std::io::Resul
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    /// A complete finding for tests; `uid` and `end_hour` (2024-03-04 + hours) vary.
-    fn sample(uid: &str, end_hour: i64) -> Finding {
-        let end = Utc.with_ymd_and_hms(2024, 3, 4, 0, 0, 0).unwrap()
-            + chrono::Duration::hours(end_hour);
-        Finding {
-            finding_uid: uid.into(),
-            analytic_uid: "logging_disabled".into(),
-            title: "CloudTrail logging stopped".into(),
-            description: "StopLogging on trail main".into(),
-            severity: Severity::High,
-            risk_score: 75.0,
-            p_value: None,
-            p_value_adjusted: Some(0.004),
-            observed: 1.0,
-            expected: None,
-            baseline_days: 14,
-            window_start: end - chrono::Duration::minutes(5),
-            window_end: end,
-            provider: "aws".into(),
-            account_uid: "111122223333".into(),
-            region: Some("us-east-1".into()),
-            actor_uid: Some("arn:aws:iam::111122223333:user/alice".into()),
-            src_ip: None,
-            user_agent: Some("aws-cli/2".into()),
-            service: Some("cloudtrail.amazonaws.com".into()),
-            operation: Some("StopLogging".into()),
-            resource_uid: None,
-            data_component: "disable".into(),
-            attack_techniques: vec!["T1562.008".into(), "T1685.002".into()],
-            attack_version: "19".into(),
-            evidence_event_uids: vec!["e1".into()],
-            evidence_count: 1,
-            suppressed: false,
-            suppression_reason: None,
-            run_uid: "run-1".into(),
-        }
-    }
-
-    #[test]
-    fn severity_orders_and_parses() {
-        assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
-        assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
-        assert_eq!(Severity::parse("severe"), None);
-        assert_eq!(Severity::from_risk_score(75.0), Severity::High);
-        assert_eq!(Severity::from_risk_score(95.0), Severity::Critical);
-    }
-
-    #[test]
-    fn uid_is_deterministic_and_separates_fields() {
-        let t0 = Utc.with_ymd_and_hms(2024, 3, 4, 0, 0, 0).unwrap();
-        let t1 = t0 + chrono::Duration::hours(1);
-        let a = finding_uid("x", &["a", "bc"], t0, t1);
-        assert_eq!(a, finding_uid("x", &["a", "bc"], t0, t1));
-        assert_eq!(a.len(), 32);
-        assert_ne!(a, finding_uid("x", &["ab", "c"], t0, t1));
-        assert_ne!(a, finding_uid("x", &["a", "bc"], t0, t1 + chrono::Duration::hours(1)));
-    }
-
-    #[test]
-    fn write_read_round_trip_and_replace() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = sample("a", 10);
-        let mut b = sample("b", 11);
-        b.p_value = Some(1e-9);
-        b.expected = Some(2.5);
-        b.resource_uid = Some("trail".into());
-        let written = write_findings(dir.path(), &[a.clone(), b.clone()]).unwrap();
-        assert_eq!(written.len(), 1);
-        assert!(written[0].to_string_lossy().contains("findings/date=2024-03-04/part-"));
-        assert_eq!(read_findings(dir.path(), None).unwrap(), vec![a.clone(), b.clone()]);
-
-        // Same uid again, now ending on the next day: replaced, not duplicated.
-        let mut a2 = sample("a", 30);
-        a2.severity = Severity::Critical;
-        write_findings(dir.path(), &[a2.clone()]).unwrap();
-        let all = read_findings(dir.path(), None).unwrap();
-        assert_eq!(all, vec![b.clone(), a2.clone()]);
-        let since = Utc.with_ymd_and_hms(2024, 3, 5, 0, 0, 0).unwrap();
-        assert_eq!(read_findings(dir.path(), Some(since)).unwrap(), vec![a2]);
-        // No temporaries left behind.
-        let day = dir.path().join("findings/date=2024-03-04");
-        assert_eq!(fs::read_dir(&day).unwrap().count(), 1);
-        assert!(read_findings(&dir.path().join("nothing"), None).unwrap().is_empty());
-    }
-
-    #[test]
-    fn table_and_jsonl() {
-        let f = sample("a", 10);
-        let table = render_table(&[f.clone()]);
-        let lines: Vec<&str> = table.lines().collect();
-        assert_eq!(lines.len(), 2);
-        assert!(lines[0].starts_with("SEVERITY  RISK  WINDOW_END"));
-        assert!(lines[1].starts_with("high      75    2024-03-04 10:00  logging_disabled"));
-        assert!(lines[1].contains("1/-") && lines[1].contains("4.00e-3"));
-        let mut buf = Vec::new();
-        write_jsonl(&mut buf, &[f.clone(), f]).unwrap();
-        let text = String::from_utf8(buf).unwrap();
-        assert_eq!(text.lines().count(), 2);
-        let v: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
-        assert_eq!(v["severity"], "high");
-        assert_eq!(v["window_end"], "2024-03-04T10:00:00Z");
-        assert_eq!(v["attack_techniques"][1], "T1685.002");
-    }
-}
+mod tests;

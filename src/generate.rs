@@ -1,1 +1,497 @@
-//! (being built)
+//! `cloudsift generate`: a synthetic AWS organisation's CloudTrail logs with labelled
+//! attacks, for demos, tests, evaluation (precision/recall per analytic) and benchmarks.
+//!
+//! # What it writes
+//! - `OUT/AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<16 alnum>.json.gz`:
+//!   real CloudTrail S3 objects, each a gzip of `{"Records":[...]}` holding one account's
+//!   records of one region delivered in one 5-minute window (only windows with events get an
+//!   object). As in real trails, the key's date and time are the *delivery* time: a record
+//!   can sit in a file of a later window, or of the next day.
+//! - `OUT/labels.jsonl`: one [`AttackLabel`] per injected attack.
+//!
+//! # The organisation
+//! Four accounts — `mgmt` 210987654321 (us-east-1), `prod` 318273645560 (eu-west-1 +
+//! eu-central-1), `staging` 427182930455 and `security` 536271849302 (eu-west-1); IAM and
+//! other global services log in us-east-1. Principals:
+//! - ten people using IAM Identity Center permission sets (`AssumedRole` of
+//!   `aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_<set>_<hex>` with the e-mail as
+//!   session name), working in their office hours (UTC+1, UTC+0 or UTC−5) on weekdays, from a
+//!   stable office or home address (some over IPv6), in the console or the CLI;
+//! - IAM users: two people in prod (`marc.dubois`; `lena.fischer`, who reads about ten secrets
+//!   every working hour), the nightly `svc-backup` script, and the root user signing in for
+//!   billing about every two weeks;
+//! - workloads: EC2 instance roles (`app-server-role`, session `i-…`, SSM heartbeats every
+//!   5 minutes, instances replaced about weekly), Lambda execution roles (session = function
+//!   name) with steady hourly secret reads;
+//! - automation: Terraform in GitHub Actions (`github-actions-terraform`, via
+//!   `AssumeRoleWithWebIdentity`; user agent `APN/1.0 HashiCorp/1.0 Terraform/…`; runner
+//!   addresses change per run; drift plans every 6 h, a nightly apply that calls
+//!   `UpdateTrail`, plans and applies in office hours), the AWS Config service-linked role,
+//!   a cross-account `security-audit` scanner every 4 h (with a daily sweep of three unused
+//!   regions), and AWS services (`AWSService` with `invokedBy`: EC2 and Lambda assuming roles,
+//!   CloudTrail encrypting log files; Secrets Manager decrypting on a caller's behalf).
+//!
+//! The attacks and the benign look-alikes are listed in [`attacks`]'s table (`A1`…`A5`).
+//!
+//! # Volume and speed
+//! `scale` multiplies the routine volume (fleet sizes, console/CLI session lengths, CI reads,
+//! Config and scanner sweeps) but not the secret-read rates or the attacks, so the anomalies
+//! stay anomalous at any scale. Scale 1.0 gives about 30 MB of JSON (≈ 25,000 records) per
+//! day. Account-days are generated in parallel (rayon), each from its own seeded stream, so
+//! output is byte-identical for the same options whatever the thread count; memory is one
+//! account-day of small event descriptions plus one object's JSON per thread.
+
+mod activity;
+mod attacks;
+mod ops;
+mod org;
+mod record;
+mod rng;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, NaiveDate};
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use rayon::prelude::*;
+
+pub use attacks::AttackLabel;
+
+use crate::{Error, Result};
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerateOptions {
+    /// Output folder; `AWSLogs/` and `labels.jsonl` are written inside it. It must not already
+    /// hold an `AWSLogs/` folder with files (corpora of different options must not mix).
+    pub out: PathBuf,
+    /// Number of days, ending with `end` (at least 1).
+    pub days: u32,
+    /// Seed: the same options give byte-identical output.
+    pub seed: u64,
+    /// Last day generated (UTC).
+    pub end: NaiveDate,
+    /// Multiplies routine event volume; 1.0 ≈ 30 MB of uncompressed JSON per day.
+    pub scale: f64,
+}
+
+impl GenerateOptions {
+    /// Default number of days.
+    pub const DEFAULT_DAYS: u32 = 30;
+    /// Default seed.
+    pub const DEFAULT_SEED: u64 = 7;
+
+    /// Default last day: a fixed date, so that a default run is reproducible.
+    pub fn default_end() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2024, 3, 31).expect("valid date")
+    }
+
+    /// Options with the defaults: 30 days ending 2024-03-31, seed 7, scale 1.0.
+    pub fn new(out: impl Into<PathBuf>) -> Self {
+        GenerateOptions {
+            out: out.into(),
+            days: Self::DEFAULT_DAYS,
+            seed: Self::DEFAULT_SEED,
+            end: Self::default_end(),
+            scale: 1.0,
+        }
+    }
+}
+
+/// What was written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GenerateSummary {
+    /// CloudTrail objects (`.json.gz` files).
+    pub objects: u64,
+    /// CloudTrail records, attacks included.
+    pub events: u64,
+    /// Bytes of JSON before compression.
+    pub uncompressed_bytes: u64,
+    /// Lines in `labels.jsonl`.
+    pub attacks: u64,
+}
+
+impl std::ops::AddAssign for GenerateSummary {
+    fn add_assign(&mut self, o: Self) {
+        self.objects += o.objects;
+        self.events += o.events;
+        self.uncompressed_bytes += o.uncompressed_bytes;
+        self.attacks += o.attacks;
+    }
+}
+
+/// Writes the corpus described by `opts`. `progress` is called from the calling thread
+/// about ten times a second with the number of records written so far, and once at the end.
+///
+/// # Errors
+/// [`Error::Config`] for bad options or an output folder that already holds `AWSLogs/`;
+/// [`Error::Io`] (with the path) when a folder or file cannot be written.
+pub fn generate(opts: &GenerateOptions, progress: &dyn Fn(u64)) -> Result<GenerateSummary> {
+    if opts.days == 0 || opts.days > 3660 {
+        return Err(Error::config("generate.days", format!("must be between 1 and 3660, not {}", opts.days)));
+    }
+    if !(opts.scale.is_finite() && opts.scale > 0.0 && opts.scale <= 10_000.0) {
+        return Err(Error::config("generate.scale", format!("must be a number above 0 (and at most 10000), not {}", opts.scale)));
+    }
+    let logs = opts.out.join("AWSLogs");
+    if std::fs::read_dir(&logs).is_ok_and(|mut d| d.next().is_some()) {
+        return Err(Error::config(
+            "generate.out",
+            format!("{} already holds generated logs; choose an empty folder or remove it first", logs.display()),
+        ));
+    }
+    let last = opts.end.signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days();
+    let first = last - (opts.days as i64 - 1);
+    let org = org::Org::build(opts.seed, opts.scale);
+    let plan = attacks::plan(&org, first, last);
+    let units: Vec<(u8, i64)> =
+        (first..=last).flat_map(|d| (0..org.accounts.len() as u8).map(move |a| (a, d))).collect();
+    let written = AtomicU64::new(0);
+    let result = std::thread::scope(|scope| {
+        let worker = scope.spawn(|| {
+            units
+                .par_iter()
+                .map(|&(account, day)| write_account_day(&org, &plan, &opts.out, account, day, &written))
+                .try_reduce(GenerateSummary::default, |mut a, b| {
+                    a += b;
+                    Ok(a)
+                })
+        });
+        while !worker.is_finished() {
+            progress(written.load(Ordering::Relaxed));
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        worker.join().map_err(|_| Error::Internal("a generator thread panicked".into()))
+    })?;
+    let mut summary = result?;
+    let labels_path = opts.out.join("labels.jsonl");
+    let mut text = String::new();
+    for l in &plan.labels {
+        text.push_str(&serde_json::to_string(l).map_err(|e| Error::Internal(format!("label to JSON: {e}")))?);
+        text.push('\n');
+    }
+    write_file(&labels_path, text.as_bytes())?;
+    summary.attacks = plan.labels.len() as u64;
+    progress(summary.events);
+    Ok(summary)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+}
+
+/// Generates, renders and writes the objects of one account-day.
+fn write_account_day(org: &org::Org, plan: &attacks::Plan, out: &Path, account: u8, day_num: i64, written: &AtomicU64) -> Result<GenerateSummary> {
+    let mut day = activity::Day::new(org, account, day_num);
+    day.ordinary();
+    plan.inject(&mut day);
+    let mut specs = std::mem::take(&mut day.out);
+    specs.sort_unstable_by_key(|s| (s.region, s.window, s.t, s.seq));
+
+    let acct = &org.accounts[account as usize];
+    let day_start = day_num * 86_400;
+    let date = DateTime::from_timestamp(day_start, 0).unwrap_or_default().format("%Y-%m-%d").to_string();
+    let render = record::Render { org, account: acct, day_start, date, fixed_ids: &plan.ids };
+    let mut rng = rng::Rng::new(rng::hash(&[org.seed, 0x7e4d, account as u64, day_num as u64]));
+    let mut json = Vec::with_capacity(1 << 20);
+    let mut gz = Vec::with_capacity(1 << 18);
+    let mut made_dir = PathBuf::new();
+    let mut summary = GenerateSummary::default();
+    for group in specs.chunk_by(|a, b| a.region == b.region && a.window == b.window) {
+        json.clear();
+        json.extend_from_slice(b"{\"Records\":[");
+        for (i, s) in group.iter().enumerate() {
+            if i > 0 {
+                json.push(b',');
+            }
+            render.record(&mut json, s, &mut rng);
+        }
+        json.extend_from_slice(b"]}");
+
+        let region = org::REGIONS[group[0].region as usize];
+        let stamp = DateTime::from_timestamp((group[0].window + 1) * 300, 0).unwrap_or_default();
+        let dir = out.join(format!("AWSLogs/{}/CloudTrail/{region}/{}", acct.id, stamp.format("%Y/%m/%d")));
+        if dir != made_dir {
+            std::fs::create_dir_all(&dir).map_err(|source| Error::Io { path: dir.clone(), source })?;
+            made_dir.clone_from(&dir);
+        }
+        let mut suffix = Vec::with_capacity(16);
+        rng::push_alnum(&mut suffix, &mut rng, 16);
+        let name = format!(
+            "{}_CloudTrail_{region}_{}_{}.json.gz",
+            acct.id,
+            stamp.format("%Y%m%dT%H%MZ"),
+            std::str::from_utf8(&suffix).expect("alnum is ASCII")
+        );
+        gz.clear();
+        let mut enc = GzEncoder::new(&mut gz, Compression::fast());
+        std::io::Write::write_all(&mut enc, &json).and_then(|_| enc.finish().map(|_| ())).map_err(|source| Error::Io { path: dir.join(&name), source })?;
+        write_file(&dir.join(&name), &gz)?;
+
+        summary.objects += 1;
+        summary.events += group.len() as u64;
+        summary.uncompressed_bytes += json.len() as u64;
+        written.fetch_add(group.len() as u64, Ordering::Relaxed);
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashMap};
+    use std::io::Read;
+
+    use serde_json::Value;
+
+    use super::*;
+
+    fn opts(out: &Path, days: u32, seed: u64, scale: f64) -> GenerateOptions {
+        GenerateOptions { out: out.to_path_buf(), days, seed, end: NaiveDate::from_ymd_opt(2024, 3, 31).unwrap(), scale }
+    }
+
+    /// Every object under `dir`, sorted by path.
+    fn objects(dir: &Path) -> Vec<PathBuf> {
+        fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(&p, out)
+                } else if p.to_string_lossy().ends_with(".json.gz") {
+                    out.push(p)
+                }
+            }
+        }
+        let mut v = Vec::new();
+        walk(&dir.join("AWSLogs"), &mut v);
+        v.sort();
+        v
+    }
+
+    fn records(path: &Path) -> Vec<Value> {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_string(&mut text).unwrap();
+        let mut doc: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(doc.as_object().unwrap().len(), 1, "only a Records key");
+        match doc["Records"].take() {
+            Value::Array(v) => v,
+            _ => panic!("Records is not an array"),
+        }
+    }
+
+    fn all_records(dir: &Path) -> Vec<Value> {
+        objects(dir).iter().flat_map(|p| records(p)).collect()
+    }
+
+    fn labels(dir: &Path) -> Vec<AttackLabel> {
+        std::fs::read_to_string(dir.join("labels.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    /// `actor_uid` as the design defines it for CloudTrail.
+    fn actor_uid(r: &Value) -> String {
+        let u = &r["userIdentity"];
+        match u["type"].as_str().unwrap() {
+            "AssumedRole" => u["sessionContext"]["sessionIssuer"]["arn"].as_str().unwrap().to_string(),
+            "AWSService" => u["invokedBy"].as_str().unwrap().to_string(),
+            _ => u["arn"].as_str().or(u["principalId"].as_str()).unwrap().to_string(),
+        }
+    }
+
+    fn time(r: &Value) -> DateTime<chrono::Utc> {
+        DateTime::parse_from_rfc3339(r["eventTime"].as_str().unwrap()).unwrap().to_utc()
+    }
+
+    #[test]
+    fn same_seed_gives_identical_bytes() {
+        let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let sa = generate(&opts(a.path(), 2, 5, 0.05), &|_| {}).unwrap();
+        let sb = generate(&opts(b.path(), 2, 5, 0.05), &|_| {}).unwrap();
+        assert_eq!(sa, sb);
+        let (oa, ob) = (objects(a.path()), objects(b.path()));
+        assert_eq!(oa.len() as u64, sa.objects);
+        assert_eq!(
+            oa.iter().map(|p| p.strip_prefix(a.path()).unwrap().to_path_buf()).collect::<Vec<_>>(),
+            ob.iter().map(|p| p.strip_prefix(b.path()).unwrap().to_path_buf()).collect::<Vec<_>>()
+        );
+        for (x, y) in oa.iter().zip(&ob).step_by(7) {
+            assert_eq!(std::fs::read(x).unwrap(), std::fs::read(y).unwrap(), "{}", x.display());
+        }
+        assert_eq!(std::fs::read(a.path().join("labels.jsonl")).unwrap(), std::fs::read(b.path().join("labels.jsonl")).unwrap());
+        // Another seed gives another corpus.
+        generate(&opts(c.path(), 2, 6, 0.05), &|_| {}).unwrap();
+        assert_ne!(std::fs::read(&oa[0]).ok(), objects(c.path()).first().and_then(|p| std::fs::read(p).ok()));
+    }
+
+    #[test]
+    fn every_record_has_the_cloudtrail_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = generate(&opts(dir.path(), 3, 1, 0.1), &|_| {}).unwrap();
+        let mut types = BTreeMap::new();
+        let mut n = 0u64;
+        let key_re = |p: &Path| {
+            let rel = p.strip_prefix(dir.path()).unwrap().to_string_lossy().to_string();
+            let parts: Vec<&str> = rel.split('/').collect();
+            assert_eq!(parts.len(), 8, "{rel}");
+            assert_eq!((parts[0], parts[2]), ("AWSLogs", "CloudTrail"));
+            let (acct, region) = (parts[1], parts[3]);
+            let name = parts[7];
+            let prefix = format!("{acct}_CloudTrail_{region}_{}{}{}T", parts[4], parts[5], parts[6]);
+            assert!(name.starts_with(&prefix), "{name} vs {prefix}");
+            let rest = &name[prefix.len()..];
+            assert_eq!(rest.len(), 4 + 2 + 16 + ".json.gz".len(), "{name}");
+            assert!(rest[..4].bytes().all(|b| b.is_ascii_digit()) && &rest[4..6] == "Z_");
+            assert!(rest[6..22].bytes().all(|b| b.is_ascii_alphanumeric()));
+            (acct.to_string(), region.to_string())
+        };
+        for p in objects(dir.path()) {
+            let (acct, region) = key_re(&p);
+            for r in records(&p) {
+                n += 1;
+                for k in ["eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress",
+                    "userAgent", "requestParameters", "responseElements", "requestID", "eventID", "readOnly", "eventType",
+                    "managementEvent", "recipientAccountId", "eventCategory"] {
+                    assert!(r.get(k).is_some(), "{k} missing in {r}");
+                }
+                assert_eq!(r["recipientAccountId"].as_str().unwrap(), acct);
+                assert_eq!(r["awsRegion"].as_str().unwrap(), region);
+                let t = r["eventTime"].as_str().unwrap();
+                assert!(t.len() == 20 && t.ends_with('Z'), "{t}");
+                time(&r);
+                uuid::Uuid::parse_str(r["eventID"].as_str().unwrap()).unwrap();
+                assert!(r["readOnly"].is_boolean() && r["managementEvent"].is_boolean());
+                assert!(r["eventSource"].as_str().unwrap().ends_with(".amazonaws.com"));
+                let u = &r["userIdentity"];
+                let ty = u["type"].as_str().unwrap().to_string();
+                match ty.as_str() {
+                    "IAMUser" => assert!(u["arn"].is_string() && u["userName"].is_string() && u["principalId"].is_string()),
+                    "AssumedRole" => {
+                        assert!(u["sessionContext"]["sessionIssuer"]["arn"].as_str().unwrap().starts_with("arn:aws:iam::"));
+                        assert!(u["arn"].as_str().unwrap().starts_with("arn:aws:sts::"));
+                    }
+                    "AWSService" => assert_eq!(u["invokedBy"], r["sourceIPAddress"]),
+                    "Root" => assert!(u["arn"].as_str().unwrap().ends_with(":root")),
+                    "WebIdentityUser" => assert!(u["userName"].is_string()),
+                    other => panic!("unexpected identity type {other}"),
+                }
+                *types.entry(ty).or_insert(0u64) += 1;
+                let ip = r["sourceIPAddress"].as_str().unwrap();
+                assert!(ip.parse::<std::net::IpAddr>().is_ok() || ip.ends_with(".amazonaws.com") || ip == "AWS Internal", "{ip}");
+            }
+        }
+        assert_eq!(n, s.events);
+        for ty in ["IAMUser", "AssumedRole", "AWSService", "WebIdentityUser"] {
+            assert!(types.contains_key(ty), "no {ty} in {types:?}");
+        }
+    }
+
+    #[test]
+    fn attacks_are_in_the_files_with_the_labelled_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = generate(&opts(dir.path(), 8, 3, 0.05), &|_| {}).unwrap();
+        let recs = all_records(dir.path());
+        let labels = labels(dir.path());
+        assert_eq!(labels.len() as u64, s.attacks);
+        assert_eq!(labels.len(), 5);
+        let by_id: HashMap<&str, &Value> = recs.iter().map(|r| (r["eventID"].as_str().unwrap(), r)).collect();
+        assert_eq!(by_id.len(), recs.len(), "event ids are unique");
+        for l in &labels {
+            let (start, end) = (DateTime::parse_from_rfc3339(&l.start).unwrap(), DateTime::parse_from_rfc3339(&l.end).unwrap());
+            let ops: &[&str] = match l.analytic.as_str() {
+                "logging_disabled" => &["StopLogging", "DeleteTrail", "PutEventSelectors"],
+                "secret_access_volume" => &["GetSecretValue"],
+                other => panic!("unknown analytic {other}"),
+            };
+            for id in &l.event_uids {
+                let r = by_id.get(id.as_str()).unwrap_or_else(|| panic!("{} event {id} not in the files", l.attack_id));
+                assert_eq!(r["recipientAccountId"].as_str().unwrap(), l.account_uid);
+                assert_eq!(actor_uid(r), l.actor_uid, "{}", l.attack_id);
+                assert!(ops.contains(&r["eventName"].as_str().unwrap()));
+                assert!(time(r) >= start && time(r) <= end);
+            }
+            // Before the attack the principal never made these calls ...
+            let earlier = recs.iter().filter(|r| actor_uid(r) == l.actor_uid && time(r) < start);
+            let earlier: Vec<&Value> = earlier.collect();
+            if l.analytic == "logging_disabled" {
+                assert!(!earlier.iter().any(|r| ops.contains(&r["eventName"].as_str().unwrap())), "{}", l.attack_id);
+                assert!(!earlier.is_empty(), "{} actor has history", l.attack_id);
+            }
+            // ... and the burst stands out against the principal's own history.
+            if l.attack_id.starts_with("A4") {
+                assert_eq!(l.event_uids.len(), 60);
+                let reads = earlier.iter().filter(|r| r["eventName"] == "GetSecretValue").count() as f64;
+                let hours = (start.timestamp() - (s_first_day(&recs))) as f64 / 3600.0;
+                let rate = reads / hours;
+                assert!((0.6..1.5).contains(&rate), "history rate {rate}/h");
+            }
+            if l.attack_id.starts_with("A5") {
+                assert!(earlier.is_empty(), "brand-new principal");
+                assert!(l.event_uids.len() >= 40);
+            }
+        }
+        // The benign look-alike: the CI role updates trails every night.
+        let ci_updates = recs.iter().filter(|r| r["eventName"] == "UpdateTrail" && actor_uid(r).ends_with(":role/github-actions-terraform")).count();
+        assert_eq!(ci_updates, 8 * 4);
+    }
+
+    fn s_first_day(recs: &[Value]) -> i64 {
+        recs.iter().map(|r| time(r).timestamp()).min().unwrap()
+    }
+
+    #[test]
+    fn people_work_office_hours_on_weekdays() {
+        let dir = tempfile::tempdir().unwrap();
+        generate(&opts(dir.path(), 14, 2, 0.1), &|_| {}).unwrap();
+        let recs = all_records(dir.path());
+        use chrono::{Datelike, Timelike};
+        let mut weekday_office = 0u64; // Mon–Fri 09:00–16:59 UTC
+        let mut weekday_night = 0u64; // Mon–Fri 01:00–04:59 UTC
+        let mut weekend = 0u64; // Sat–Sun, all day
+        let mut automation_night = 0u64;
+        for r in &recs {
+            let u = &r["userIdentity"];
+            let person = match u["type"].as_str().unwrap() {
+                "IAMUser" => !u["userName"].as_str().unwrap().starts_with("svc-"),
+                "AssumedRole" => u["arn"].as_str().unwrap().contains("AWSReservedSSO_"),
+                _ => false,
+            };
+            let t = time(r);
+            let (wd, h) = (t.weekday().num_days_from_monday(), t.hour());
+            if !person {
+                automation_night += (wd < 5 && (1..5).contains(&h)) as u64;
+                continue;
+            }
+            if wd >= 5 {
+                weekend += 1;
+            } else if (9..17).contains(&h) {
+                weekday_office += 1;
+            } else if (1..5).contains(&h) {
+                weekday_night += 1;
+            }
+        }
+        // Per hour: 10 weekdays × 8 h, 10 weekdays × 4 h, 4 weekend days × 24 h.
+        let office = weekday_office as f64 / 80.0;
+        let night = weekday_night as f64 / 40.0;
+        let wkend = weekend as f64 / 96.0;
+        assert!(office > 20.0 * night.max(0.5), "office {office}/h night {night}/h");
+        assert!(office > 10.0 * wkend.max(0.5), "office {office}/h weekend {wkend}/h");
+        assert!(automation_night as f64 / 40.0 > office / 2.0, "automation runs around the clock");
+    }
+
+    #[test]
+    fn scale_one_is_20_to_40_mb_per_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = generate(&opts(dir.path(), 2, 1, 1.0), &|_| {}).unwrap();
+        let per_day = s.uncompressed_bytes as f64 / 2.0 / 1e6;
+        assert!((20.0..40.0).contains(&per_day), "{per_day} MB/day, {} events", s.events);
+    }
+
+    #[test]
+    fn refuses_a_folder_with_logs_and_bad_options() {
+        let dir = tempfile::tempdir().unwrap();
+        generate(&opts(dir.path(), 1, 1, 0.02), &|_| {}).unwrap();
+        assert!(matches!(generate(&opts(dir.path(), 1, 1, 0.02), &|_| {}), Err(Error::Config { .. })));
+        let other = tempfile::tempdir().unwrap();
+        assert!(matches!(generate(&opts(other.path(), 0, 1, 1.0), &|_| {}), Err(Error::Config { .. })));
+        assert!(matches!(generate(&opts(other.path(), 1, 1, f64::NAN), &|_| {}), Err(Error::Config { .. })));
+    }
+}

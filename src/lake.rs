@@ -96,6 +96,20 @@ pub struct IngestSummary {
 }
 
 impl IngestSummary {
+    /// Adds another ingest's counts (one run over several sources).
+    pub fn merge(&mut self, o: IngestSummary) {
+        self.objects_listed += o.objects_listed;
+        self.objects_already_ingested += o.objects_already_ingested;
+        self.objects_read += o.objects_read;
+        self.bytes_read += o.bytes_read;
+        self.records_read += o.records_read;
+        self.written += o.written;
+        self.duplicates += o.duplicates;
+        self.quarantined += o.quarantined;
+        self.skipped += o.skipped;
+        self.parts.extend(o.parts);
+    }
+
     /// The DESIGN.md accounting line.
     pub fn accounting_line(&self) -> String {
         format!(

@@ -1,1 +1,379 @@
-//! (being built)
+//! Baselines read from the lake with polars: the event files of a time range, which
+//! operations carry a catalogue tag, first-seen times and hourly counts per principal.
+//!
+//! For now these are computed from the events at detection time over the lookback the
+//! analytic asks for (Parquet files outside the lookback are never opened: the
+//! `date=YYYY-MM-DD` partition folders prune them). DESIGN.md's incremental daily
+//! aggregates will replace the scans without changing these signatures.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use polars::prelude::*;
+
+use crate::catalog::{Catalog, Entry};
+use crate::schema as s;
+use crate::{Error, Result};
+
+/// Microseconds in one hour: the bucket of hourly counts.
+pub const HOUR_US: i64 = 3_600_000_000;
+
+/// Name of the `Int64` microsecond copy of `time` that queries built here select.
+pub const T: &str = "t";
+
+/// `time` as Int64 microseconds since the epoch (UTC), aliased [`T`].
+pub fn time_us() -> Expr {
+    col(s::TIME).cast(DataType::Int64).alias(T)
+}
+
+fn lake_err(lake_root: &Path, e: impl std::fmt::Display) -> Error {
+    Error::lake(lake_root.join("events").display().to_string(), e)
+}
+
+/// Event Parquet files under `<lake_root>/events/provider=*/date=D/` with `from ≤ D ≤ to`
+/// (dates of `time`, UTC), sorted. A missing lake gives an empty list. Dot-files
+/// (writes in progress) are skipped.
+pub fn event_files(lake_root: &Path, from: NaiveDate, to: NaiveDate) -> Result<Vec<PathBuf>> {
+    let read = |dir: &Path| -> Result<Vec<PathBuf>> {
+        match std::fs::read_dir(dir) {
+            Ok(rd) => rd
+                .map(|e| {
+                    e.map(|e| e.path()).map_err(|source| Error::Io {
+                        path: dir.into(),
+                        source,
+                    })
+                })
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(source) => Err(Error::Io {
+                path: dir.into(),
+                source,
+            }),
+        }
+    };
+    let mut files = Vec::new();
+    for provider_dir in read(&lake_root.join("events"))? {
+        let is_provider = provider_dir
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("provider="));
+        if !is_provider || !provider_dir.is_dir() {
+            continue;
+        }
+        for date_dir in read(&provider_dir)? {
+            let name = date_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let Some(date) = name
+                .strip_prefix("date=")
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            else {
+                continue;
+            };
+            if date < from || date > to || !date_dir.is_dir() {
+                continue;
+            }
+            for f in read(&date_dir)? {
+                let n = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if n.ends_with(".parquet") && !n.starts_with('.') {
+                    files.push(f);
+                }
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// A lazy scan of the events with `from ≤ time < to`, or `None` when no file covers the
+/// range. Hive partition parsing is off: `provider` and `date` are real columns.
+pub fn scan_events(
+    lake_root: &Path,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Option<LazyFrame>> {
+    let files = event_files(lake_root, from.date_naive(), to.date_naive())?;
+    if files.is_empty() || from >= to {
+        return Ok(None);
+    }
+    let paths: Vec<PlRefPath> = files
+        .iter()
+        .map(|p| PlRefPath::from(p.to_string_lossy().as_ref()))
+        .collect();
+    let mut args = ScanArgsParquet {
+        glob: false,
+        ..Default::default()
+    };
+    args.hive_options.enabled = Some(false);
+    let lf =
+        LazyFrame::scan_parquet_files(paths.into(), args).map_err(|e| lake_err(lake_root, e))?;
+    let t = col(s::TIME).cast(DataType::Int64);
+    let range = t
+        .clone()
+        .gt_eq(lit(from.timestamp_micros()))
+        .and(t.lt(lit(to.timestamp_micros())));
+    Ok(Some(lf.filter(range)))
+}
+
+/// Runs a query, mapping polars errors to [`Error::Lake`] at the lake's events folder.
+pub fn collect(lake_root: &Path, lf: LazyFrame) -> Result<DataFrame> {
+    lf.collect().map_err(|e| lake_err(lake_root, e))
+}
+
+/// A string column as owned optional values.
+pub fn strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
+    let c = df
+        .column(name)
+        .and_then(|c| c.str())
+        .map_err(|e| Error::lake(name, e))?;
+    Ok(c.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+/// An Int64 column (nulls as `i64::MIN`, which no query here produces).
+pub fn ints(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
+    let c = df
+        .column(name)
+        .and_then(|c| c.i64())
+        .map_err(|e| Error::lake(name, e))?;
+    Ok(c.iter().map(|v| v.unwrap_or(i64::MIN)).collect())
+}
+
+/// One (provider, service, operation) seen in the lake whose catalogue entries carry a
+/// tag, with the request condition that must also hold.
+#[derive(Debug, Clone)]
+pub struct TaggedOperation {
+    pub provider: String,
+    pub service: String,
+    pub operation: String,
+    /// Keys that must be JSON `true` in `request_params`; empty when any winning entry is
+    /// unconditional.
+    pub request_true: Vec<String>,
+    /// The winning catalogue entries carrying the tag.
+    pub entries: Vec<Entry>,
+}
+
+/// The operations present in `lf` whose catalogue lookup carries `tag` (exact-beats-prefix
+/// semantics of [`Catalog::lookup`]). A coarse polars filter on the tagged services keeps
+/// the scan small; the exact decision is made per distinct triple in Rust.
+pub fn tagged_operations(
+    lake_root: &Path,
+    lf: LazyFrame,
+    catalog: &Catalog,
+    tag: &str,
+) -> Result<Vec<TaggedOperation>> {
+    let entries = catalog.entries_with_tag(tag);
+    let mut services: Vec<(String, String)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.provider.to_ascii_lowercase(),
+                e.service.to_ascii_lowercase(),
+            )
+        })
+        .collect();
+    services.sort();
+    services.dedup();
+    let Some(coarse) = services
+        .iter()
+        .map(|(p, sv)| {
+            col(s::PROVIDER)
+                .str()
+                .to_lowercase()
+                .eq(lit(p.as_str()))
+                .and(col(s::SERVICE).str().to_lowercase().eq(lit(sv.as_str())))
+        })
+        .reduce(|a, b| a.or(b))
+    else {
+        return Ok(Vec::new());
+    };
+    let df = collect(
+        lake_root,
+        lf.filter(coarse)
+            .group_by([col(s::PROVIDER), col(s::SERVICE), col(s::OPERATION)])
+            .agg([len().alias("n")]),
+    )?;
+    let (p, sv, op) = (
+        strings(&df, s::PROVIDER)?,
+        strings(&df, s::SERVICE)?,
+        strings(&df, s::OPERATION)?,
+    );
+    let mut out = Vec::new();
+    for ((p, sv), op) in p.into_iter().zip(sv).zip(op) {
+        let (Some(p), Some(sv), Some(op)) = (p, sv, op) else {
+            continue;
+        };
+        let winners = catalog.lookup_tagged(&p, &sv, &op, tag);
+        if winners.is_empty() {
+            continue;
+        }
+        let request_true = if winners.iter().any(|e| e.request_true.is_empty()) {
+            Vec::new()
+        } else {
+            winners[0].request_true.clone()
+        };
+        let entries = winners.into_iter().cloned().collect();
+        out.push(TaggedOperation {
+            provider: p,
+            service: sv,
+            operation: op,
+            request_true,
+            entries,
+        });
+    }
+    out.sort_by(|a, b| {
+        (&a.provider, &a.service, &a.operation).cmp(&(&b.provider, &b.service, &b.operation))
+    });
+    Ok(out)
+}
+
+/// Escapes regex metacharacters of a catalogue key.
+fn regex_escape(s: &str) -> String {
+    s.chars().fold(String::new(), |mut out, c| {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
+}
+
+fn triple(o: &TaggedOperation) -> Expr {
+    col(s::PROVIDER)
+        .eq(lit(o.provider.as_str()))
+        .and(col(s::SERVICE).eq(lit(o.service.as_str())))
+        .and(col(s::OPERATION).eq(lit(o.operation.as_str())))
+}
+
+/// The tagged events of `lf`: rows of one of `ops` whose request conditions hold, with
+/// `columns` (and `time`) selected; `None` when `ops` is empty.
+///
+/// A `request_true` key is tested as the JSON text `"key"\s*:\s*true`, the decision of
+/// [`Entry::matches_request`] for the flat objects CloudTrail logs. When any operation has
+/// such a condition the rows of the tagged operations are collected first, so that the
+/// regex and the wide `request_params` column are only read for those rows, not for
+/// the whole lookback.
+pub fn tagged_events(
+    lake_root: &Path,
+    lf: LazyFrame,
+    ops: &[TaggedOperation],
+    columns: &[&str],
+) -> Result<Option<LazyFrame>> {
+    let Some(any) = ops.iter().map(triple).reduce(|a, b| a.or(b)) else {
+        return Ok(None);
+    };
+    let mut names: Vec<&str> = columns.to_vec();
+    names.extend([s::TIME, s::PROVIDER, s::SERVICE, s::OPERATION]);
+    if ops.iter().all(|o| o.request_true.is_empty()) {
+        names.sort_unstable();
+        names.dedup();
+        let select: Vec<Expr> = names.iter().map(|c| col(*c)).collect();
+        return Ok(Some(lf.filter(any).select(select)));
+    }
+    names.push(s::REQUEST_PARAMS);
+    names.sort_unstable();
+    names.dedup();
+    let select: Vec<Expr> = names.iter().map(|c| col(*c)).collect();
+    let rows = collect(lake_root, lf.filter(any).select(select))?;
+    let exact = ops
+        .iter()
+        .map(|o| {
+            let mut e = triple(o);
+            for key in &o.request_true {
+                let pattern = format!(r#""{}"\s*:\s*true"#, regex_escape(key));
+                let has = col(s::REQUEST_PARAMS)
+                    .str()
+                    .count_matches(lit(pattern), false)
+                    .gt(lit(0u32));
+                e = e.and(has.fill_null(lit(false)));
+            }
+            e
+        })
+        .reduce(|a, b| a.or(b))
+        .expect("ops is not empty");
+    Ok(Some(rows.lazy().filter(exact)))
+}
+
+/// Earliest `time` (µs) per `actor_uid` among the rows of `lf` (NULL actors skipped).
+pub fn first_seen(lake_root: &Path, lf: LazyFrame) -> Result<HashMap<String, i64>> {
+    let df = collect(
+        lake_root,
+        lf.filter(col(s::ACTOR_UID).is_not_null())
+            .group_by([col(s::ACTOR_UID)])
+            .agg([col(s::TIME).cast(DataType::Int64).min().alias(T)]),
+    )?;
+    Ok(strings(&df, s::ACTOR_UID)?
+        .into_iter()
+        .zip(ints(&df, T)?)
+        .filter_map(|(a, t)| Some((a?, t)))
+        .collect())
+}
+
+/// Event counts per (`actor_uid`, hour) among the rows of `lf`; the hour is
+/// `floor(time_us / HOUR_US)`. Hours without events are absent (callers add the zeros).
+pub fn hourly_counts(
+    lake_root: &Path,
+    lf: LazyFrame,
+) -> Result<HashMap<String, HashMap<i64, u64>>> {
+    let hour = col(s::TIME)
+        .cast(DataType::Int64)
+        .floor_div(lit(HOUR_US))
+        .alias("hour");
+    let df = collect(
+        lake_root,
+        lf.filter(col(s::ACTOR_UID).is_not_null())
+            .group_by([col(s::ACTOR_UID), hour])
+            .agg([len().cast(DataType::Int64).alias("n")]),
+    )?;
+    let mut out: HashMap<String, HashMap<i64, u64>> = HashMap::new();
+    let (actors, hours, counts) = (
+        strings(&df, s::ACTOR_UID)?,
+        ints(&df, "hour")?,
+        ints(&df, "n")?,
+    );
+    for ((a, h), n) in actors.into_iter().zip(hours).zip(counts) {
+        if let Some(a) = a {
+            out.entry(a).or_default().insert(h, n.max(0) as u64);
+        }
+    }
+    Ok(out)
+}
+
+/// Earliest `time` (µs) of any event in `lf`, `None` when empty: how far back the lake
+/// actually reaches within a lookback.
+pub fn earliest(lake_root: &Path, lf: LazyFrame) -> Result<Option<i64>> {
+    let df = collect(
+        lake_root,
+        lf.select([col(s::TIME).cast(DataType::Int64).min().alias(T)]),
+    )?;
+    let c = df
+        .column(T)
+        .and_then(|c| c.i64())
+        .map_err(|e| Error::lake(T, e))?;
+    Ok(c.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regex_escape_keeps_word_keys() {
+        assert_eq!(regex_escape("withDecryption"), "withDecryption");
+        assert_eq!(regex_escape("a.b"), "a\\.b");
+    }
+
+    #[test]
+    fn missing_lake_has_no_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = NaiveDate::from_ymd_opt(2024, 3, 4).unwrap();
+        assert!(event_files(dir.path(), d, d).unwrap().is_empty());
+        let t = DateTime::<Utc>::from_timestamp(1_709_510_400, 0).unwrap();
+        assert!(scan_events(dir.path(), t, t + chrono::Duration::hours(1))
+            .unwrap()
+            .is_none());
+    }
+}

@@ -175,6 +175,7 @@ impl Actor {
     }
 
     /// People (IAM users and SSO sessions driven by [`Behaviour::Person`]).
+    #[cfg(test)]
     pub(crate) fn is_person(&self) -> bool {
         matches!(self.behaviour, Behaviour::Person(_))
     }

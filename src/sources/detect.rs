@@ -76,27 +76,42 @@ pub fn detect_probe(p: &Probe<'_>) -> Option<LogFormat> {
     // Entra ID: diagnostic-setting record (category), Graph API, Sentinel export.
     let category = p.str("category").unwrap_or_default().to_ascii_lowercase();
     let type_col = p.str("Type").unwrap_or_default();
+    // Sentinel tables: SigninLogs, AADNonInteractiveUserSignInLogs, AADServicePrincipalSignInLogs, ...
+    let type_lower = type_col.to_ascii_lowercase();
+    let resource_id = p.str("resourceId").or_else(|| p.str("_ResourceId")).unwrap_or_default().to_ascii_uppercase();
     if category.contains("signinlogs")
-        || type_col.contains("SigninLogs")
+        || type_lower.contains("signinlogs")
         || (p.has("createddatetime") && p.has("userprincipalname") && p.any(&["appdisplayname", "ipaddress"]))
+        || (p.has("createddatetime")
+            && p.any(&["serviceprincipalid", "serviceprincipalname"])
+            && p.any(&["appid", "ipaddress", "status"]))
         || (p.has("resulttype") && p.has("appdisplayname") && p.has("userprincipalname"))
     {
         return Some(LogFormat::EntraSignin);
     }
+    // Entra diagnostic records name the tenant as `/tenants/<id>/providers/Microsoft.aadiam`;
+    // some exporters put the Graph category (`Policy`, `ApplicationManagement`, ...) in
+    // `category` instead of `AuditLogs`. (Activity-log records about Entra's own diagnostic
+    // settings use `/providers/microsoft.aadiam/diagnosticSettings/...`, without `/tenants/`.)
     if category == "auditlogs"
         || type_col == "AuditLogs"
         || (p.has("activitydisplayname") && p.has("activitydatetime"))
         || (p.has("initiatedby") && p.has("targetresources"))
+        || (resource_id.starts_with("/TENANTS/") && resource_id.contains("/PROVIDERS/MICROSOFT.AADIAM"))
     {
         return Some(LogFormat::EntraAudit);
     }
-    // Key Vault resource log: AuditEvent on a vault.
-    let resource_id = p.str("resourceId").unwrap_or_default().to_ascii_uppercase();
-    if resource_id.contains("/PROVIDERS/MICROSOFT.KEYVAULT/") && category == "auditevent" {
+    // Key Vault resource log: AuditEvent on a vault (storage / Event Hub record, or a Log
+    // Analytics `AzureDiagnostics` row naming the provider).
+    if category == "auditevent"
+        && (resource_id.contains("/PROVIDERS/MICROSOFT.KEYVAULT/")
+            || p.str("ResourceProvider").is_some_and(|r| r.eq_ignore_ascii_case("MICROSOFT.KEYVAULT")))
+    {
         return Some(LogFormat::KeyVaultAudit);
     }
-    // Azure Activity: diagnostic record, REST / CLI shapes, Sentinel AzureActivity.
-    if (p.has("operationname") && p.any(&["resourceid", "resourceuri", "eventtimestamp", "callerippaddress"]))
+    // Azure Activity: diagnostic record, REST / CLI shapes, Sentinel AzureActivity; other
+    // Azure Monitor resource logs (`operationName` + `category`) travel with it.
+    if (p.has("operationname") && p.any(&["resourceid", "resourceuri", "eventtimestamp", "callerippaddress", "category"]))
         || (p.has("operation_name") && p.has("event_timestamp"))
         || p.has("operationnamevalue")
         || type_col == "AzureActivity"
@@ -170,6 +185,28 @@ mod tests {
             Some(LogFormat::AzureActivity)
         );
         assert_eq!(detect(r#"{"logName":"projects/p/logs/syslog","jsonPayload":{}}"#), Some(LogFormat::GcpAudit));
+        // Azure family: other spellings of the same shapes.
+        assert_eq!(
+            detect(r#"{"TimeGenerated":"x","Category":"AuditEvent","ResourceProvider":"MICROSOFT.KEYVAULT","OperationName":"SecretGet"}"#),
+            Some(LogFormat::KeyVaultAudit)
+        );
+        assert_eq!(
+            detect(r#"{"time":"x","resourceId":"/tenants/t/providers/Microsoft.aadiam","operationName":"Add member to role","category":"RoleManagement"}"#),
+            Some(LogFormat::EntraAudit)
+        );
+        assert_eq!(detect(r#"{"Type":"AADNonInteractiveUserSignInLogs","UserPrincipalName":"a@b.c"}"#), Some(LogFormat::EntraSignin));
+        assert_eq!(
+            detect(r#"{"createdDateTime":"x","servicePrincipalId":"s","appId":"a","ipAddress":"1.2.3.4"}"#),
+            Some(LogFormat::EntraSignin)
+        );
+        assert_eq!(detect(r#"{"eventTimestamp":"x","operationName":{"value":"Microsoft.Compute/virtualMachines/write"}}"#), Some(LogFormat::AzureActivity));
+        assert_eq!(detect(r#"{"operation_name":{"value":"v"},"event_timestamp":"x"}"#), Some(LogFormat::AzureActivity));
+        assert_eq!(detect(r#"{"category":"kube-audit","operationName":"Microsoft.ContainerService/managedClusters/diagnosticLogs/Read"}"#), Some(LogFormat::AzureActivity));
+        assert_eq!(detect(r#"{"OperationNameValue":"MICROSOFT.WEB/SITES/DELETE","Type":"AzureActivity"}"#), Some(LogFormat::AzureActivity));
+        assert_eq!(
+            detect(r#"{"time":"x","resourceId":"/providers/microsoft.aadiam/diagnosticSettings/d","operationName":"microsoft.aadiam/diagnosticSettings/delete","category":"Administrative"}"#),
+            Some(LogFormat::AzureActivity)
+        );
         assert_eq!(detect(r#"{"Identity":"x","AuditData":"{}"}"#), Some(LogFormat::M365Audit));
         assert_eq!(detect(r#"{"class_uid":6003,"metadata":{}}"#), Some(LogFormat::Ocsf));
         assert_eq!(detect(r#"{"hello":"world"}"#), None);

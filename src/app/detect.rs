@@ -1,0 +1,215 @@
+//! `run`, `detect` and `findings`: the detection half of the command layer.
+//!
+//! `run` scores whole UTC days: every day that received new rows in this run's ingest and
+//! ends at or before `--as-of` is scored as one window against the history before it, so a
+//! first run backfills, a re-run with no new objects scores nothing again, and findings
+//! keep deterministic ids (a re-scored day replaces its findings, never duplicates them).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use super::{exit, format_of_source, print_ingest_summary};
+use crate::analytics::{self, AnalyticsConfig, DetectContext};
+use crate::catalog::Catalog;
+use crate::cli::{DetectArgs, FindingsArgs, OutputArg, RunArgs, SeverityArg};
+use crate::findings::{self, Finding, Severity};
+use crate::lake::{self, IngestOptions};
+use crate::pipeline::Pipeline;
+use crate::progress::{Bar, Progress};
+use crate::storage::Location;
+use crate::{Error, Result};
+
+/// Parses `--as-of` / `--since`: RFC 3339, or `YYYY-MM-DD` (midnight UTC).
+///
+/// # Errors
+/// [`Error::Config`] naming the flag.
+pub fn parse_instant(flag: &str, text: &str) -> Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+        .map_err(|_| Error::config(flag, format!("`{text}` is neither RFC 3339 nor YYYY-MM-DD")))
+}
+
+fn severity_of(s: SeverityArg) -> Severity {
+    match s {
+        SeverityArg::Info => Severity::Info,
+        SeverityArg::Low => Severity::Low,
+        SeverityArg::Medium => Severity::Medium,
+        SeverityArg::High => Severity::High,
+        SeverityArg::Critical => Severity::Critical,
+    }
+}
+
+fn analytics_config(table: &toml::Table, origin: &str) -> Result<AnalyticsConfig> {
+    AnalyticsConfig::deserialize(toml::Value::Table(table.clone())).map_err(|e| Error::config(format!("{origin}: [analytics]"), e.to_string()))
+}
+
+use serde::Deserialize as _;
+
+fn load_catalog(extra: &[std::path::PathBuf]) -> Result<Catalog> {
+    if extra.is_empty() {
+        Catalog::load_builtin()
+    } else {
+        Catalog::load_dirs(extra)
+    }
+}
+
+/// Scores each day in `days` (UTC) and writes the findings; returns them.
+fn detect_days(lake_root: &Path, days: &BTreeSet<NaiveDate>, catalog: &Catalog, config: &AnalyticsConfig, run_uid: &str, progress: &dyn Progress) -> Result<Vec<Finding>> {
+    progress.start("detect", Some(days.len() as u64), "days");
+    let mut all = Vec::new();
+    for day in days {
+        let as_of = (*day + Duration::days(1)).and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+        let ctx = DetectContext { lake_root, as_of, window: Duration::hours(24), catalog, config, run_uid };
+        let found = analytics::run_all(&ctx)?;
+        findings::write_findings(lake_root, &found)?;
+        all.extend(found);
+        progress.inc(1);
+    }
+    progress.finish();
+    Ok(all)
+}
+
+fn local_lake(lake: &Location) -> Result<&Path> {
+    lake.local_path().ok_or_else(|| Error::config("lake.url", "detection reads the lake with polars from a local folder; object-store lakes are ingest-only in this release"))
+}
+
+/// `cloudsift run PIPELINE`.
+pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
+    let p = Pipeline::load(&a.pipeline)?;
+    let origin = p.file.display().to_string();
+    let config = analytics_config(&p.analytics, &origin)?;
+    let catalog = load_catalog(&p.catalog_extra)?;
+    let as_of = a.as_of.as_deref().map(|t| parse_instant("--as-of", t)).transpose()?.unwrap_or_else(Utc::now);
+    let bar = Bar::new(quiet || a.summary_json);
+    for s in &p.sources {
+        if let Some(g) = &s.generate {
+            super::generate_if_missing(&s.url, g, &bar)?;
+        }
+    }
+    let lake = Location::parse_output(&p.lake_url, &p.storage_options)?;
+    let run_uid = lake::new_run_uid();
+    let started = std::time::Instant::now();
+    let mut total = lake::IngestSummary { run_uid: run_uid.clone(), ..Default::default() };
+    for s in &p.sources {
+        let input = Location::parse(&s.url, &p.storage_options)?;
+        let opts = IngestOptions { format: format_of_source(s), keep_raw: p.keep_raw_event, run_uid: run_uid.clone(), ..Default::default() };
+        let one = lake::ingest(&[input], &lake, &opts, &bar)?;
+        total.merge(one);
+    }
+    if !a.summary_json {
+        print_ingest_summary(&total, started.elapsed(), false);
+    }
+    let lake_root = local_lake(&lake)?;
+    let cutoff = as_of.date_naive();
+    let days: BTreeSet<NaiveDate> = total
+        .parts
+        .iter()
+        .filter_map(|p| p.split("date=").nth(1)?.get(..10).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()))
+        .filter(|d| *d < cutoff)
+        .collect();
+    let found = detect_days(lake_root, &days, &catalog, &config, &run_uid, &bar)?;
+    let code = exit_code(&found, a.fail_on, total.quarantined);
+    if a.summary_json {
+        let mut v = serde_json::to_value(&total).expect("summary serialises");
+        v.as_object_mut().map(|o| o.remove("parts"));
+        v["pipeline"] = serde_json::json!(p.name);
+        v["as_of"] = serde_json::json!(as_of.to_rfc3339());
+        v["days_scored"] = serde_json::json!(days.len());
+        v["findings"] = serde_json::json!(found.len());
+        v["findings_by_severity"] = serde_json::json!(count_by(&found, |f| f.severity.as_str().to_string()));
+        v["findings_by_analytic"] = serde_json::json!(count_by(&found, |f| f.analytic_uid.clone()));
+        v["elapsed_seconds"] = serde_json::json!(started.elapsed().as_secs_f64());
+        v["exit_code"] = serde_json::json!(code);
+        println!("{v}");
+    } else {
+        print_detect_summary(&found, days.len(), lake_root);
+    }
+    Ok(code)
+}
+
+fn count_by(found: &[Finding], key: impl Fn(&Finding) -> String) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for f in found {
+        *m.entry(key(f)).or_insert(0) += 1;
+    }
+    m
+}
+
+fn exit_code(found: &[Finding], fail_on: Option<SeverityArg>, quarantined: u64) -> i32 {
+    if let Some(t) = fail_on {
+        let t = severity_of(t);
+        if found.iter().any(|f| !f.suppressed && f.severity >= t) {
+            return exit::FINDINGS;
+        }
+    }
+    if quarantined > 0 {
+        exit::QUARANTINED
+    } else {
+        exit::OK
+    }
+}
+
+fn print_detect_summary(found: &[Finding], days: usize, lake_root: &Path) {
+    println!("scored {days} day(s); {} finding(s) written under {}/findings", found.len(), lake_root.display());
+    let by: BTreeMap<(String, String), usize> = found.iter().fold(BTreeMap::new(), |mut m, f| {
+        *m.entry((f.analytic_uid.clone(), f.severity.as_str().to_string())).or_insert(0) += 1;
+        m
+    });
+    if !by.is_empty() {
+        println!("\n{:<40} {:<10} {:>6}", "analytic", "severity", "count");
+        for ((a, s), n) in &by {
+            println!("{a:<40} {s:<10} {n:>6}");
+        }
+    }
+    let mut top: Vec<&Finding> = found.iter().filter(|f| !f.suppressed).collect();
+    top.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.risk_score.total_cmp(&a.risk_score)));
+    if !top.is_empty() {
+        println!("\nTop findings:");
+        let shown: Vec<Finding> = top.into_iter().take(15).cloned().collect();
+        print!("{}", findings::render_table(&shown));
+        println!("\nMore: cloudsift findings --lake {} --min-severity medium", lake_root.display());
+    }
+}
+
+/// `cloudsift detect`.
+pub fn detect(a: &DetectArgs, quiet: bool) -> Result<i32> {
+    let (config, catalog) = match &a.pipeline {
+        Some(path) => {
+            let p = Pipeline::load(path)?;
+            (analytics_config(&p.analytics, &p.file.display().to_string())?, load_catalog(&p.catalog_extra)?)
+        }
+        None => (AnalyticsConfig::default(), Catalog::load_builtin()?),
+    };
+    if a.window_hours == 0 {
+        return Err(Error::config("--window-hours", "must be at least 1"));
+    }
+    let as_of = a.as_of.as_deref().map(|t| parse_instant("--as-of", t)).transpose()?.unwrap_or_else(Utc::now);
+    let run_uid = lake::new_run_uid();
+    let ctx = DetectContext { lake_root: &a.lake, as_of, window: Duration::hours(i64::from(a.window_hours)), catalog: &catalog, config: &config, run_uid: &run_uid };
+    let found = analytics::run_all(&ctx)?;
+    findings::write_findings(&a.lake, &found)?;
+    let _ = quiet;
+    print_detect_summary(&found, 1, &a.lake);
+    Ok(exit_code(&found, a.fail_on, 0))
+}
+
+/// `cloudsift findings`.
+pub fn list(a: &FindingsArgs) -> Result<i32> {
+    let since = a.since.as_deref().map(|t| parse_instant("--since", t)).transpose()?;
+    let mut found = findings::read_findings(&a.lake, since)?;
+    if let Some(min) = a.min_severity {
+        let min = severity_of(min);
+        found.retain(|f| f.severity >= min);
+    }
+    found.sort_by(|x, y| x.window_end.cmp(&y.window_end).then(x.finding_uid.cmp(&y.finding_uid)));
+    match a.output {
+        OutputArg::Table => print!("{}", findings::render_table(&found)),
+        OutputArg::Jsonl => findings::write_jsonl(std::io::stdout().lock(), &found).map_err(|source| Error::Io { path: "<stdout>".into(), source })?,
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,234 @@
+//! Tests of the catalogue: the builtin file lints clean, lookups, each lint kind.
+
+use super::*;
+
+#[test]
+fn builtin_passes_lint_and_loads() {
+    for (origin, text) in BUILTIN {
+        let issues = lint_str(text, origin);
+        assert!(
+            issues.is_empty(),
+            "{}",
+            issues
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    let c = Catalog::load_builtin().unwrap();
+    assert_eq!(c.entries().len(), 43);
+    assert_eq!(c.entries_with_tag("logging_disable").len(), 12);
+    assert!(c
+        .entries()
+        .iter()
+        .all(|e| e.origin == "catalog/aws.toml" && e.index > 0));
+}
+
+#[test]
+fn lookup_exact_prefix_and_case() {
+    let c = Catalog::load_builtin().unwrap();
+    let hit = c.lookup(
+        "aws",
+        "lambda.amazonaws.com",
+        "UpdateFunctionCode20150331v2",
+    );
+    assert_eq!(hit.len(), 1);
+    assert_eq!(hit[0].tags, vec!["serverless_change"]);
+    assert_eq!(hit[0].techniques, vec!["T1648"]);
+    let stop = c.lookup("AWS", "CloudTrail.amazonaws.com", "stoplogging");
+    assert_eq!(stop.len(), 1);
+    assert_eq!(stop[0].techniques, vec!["T1562.008", "T1685.002"]);
+    assert_eq!(stop[0].attack_version.as_deref(), Some("19"));
+    // Exact GetPasswordData (secret_read) beats the ec2 Describe* family and is not discovery.
+    let pw = c.lookup("aws", "ec2.amazonaws.com", "GetPasswordData");
+    assert_eq!(pw.len(), 1);
+    assert!(pw[0].has_tag("secret_read"));
+    assert!(c.lookup("aws", "ec2.amazonaws.com", "DescribeInstances")[0].has_tag("discovery"));
+    // GetObject is neither a bucket-configuration read nor anything else we catalogue.
+    assert!(c.lookup("aws", "s3.amazonaws.com", "GetObject").is_empty());
+    assert!(c.lookup("aws", "s3.amazonaws.com", "GetBucketPolicy")[0].has_tag("discovery"));
+    assert!(c
+        .lookup("gcp", "cloudtrail.amazonaws.com", "StopLogging")
+        .is_empty());
+    assert_eq!(
+        c.lookup_tagged("aws", "ssm.amazonaws.com", "GetParameters", "secret_read")
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn longest_prefix_wins() {
+    let text = r#"
+        [[entry]]
+        provider = "aws"
+        service = "s"
+        operation_prefixes = ["Get"]
+        data_component = "enumeration"
+        tags = ["discovery"]
+        description = "general"
+        [[entry]]
+        provider = "aws"
+        service = "s"
+        operation_prefixes = ["GetSecret"]
+        data_component = "enumeration"
+        tags = ["secret_read"]
+        description = "specific"
+    "#;
+    let c = Catalog::from_toml(text, "t.toml").unwrap();
+    assert_eq!(
+        c.lookup("aws", "s", "GetSecretValue")[0].description,
+        "specific"
+    );
+    assert_eq!(c.lookup("aws", "s", "GetThing")[0].description, "general");
+    assert!(c.lookup("aws", "s", "Ge").is_empty());
+}
+
+#[test]
+fn request_conditions() {
+    let c = Catalog::load_builtin().unwrap();
+    let e = c.lookup("aws", "ssm.amazonaws.com", "GetParameter")[0];
+    assert!(e.matches_request(Some(r#"{"name":"/a","withDecryption":true}"#)));
+    assert!(!e.matches_request(Some(r#"{"name":"/a","withDecryption":false}"#)));
+    assert!(!e.matches_request(Some(r#"{"name":"/a"}"#)));
+    assert!(!e.matches_request(None));
+    let s = c.lookup("aws", "secretsmanager.amazonaws.com", "GetSecretValue")[0];
+    assert!(s.matches_request(None));
+}
+
+fn kinds(text: &str) -> Vec<LintKind> {
+    lint_str(text, "bad.toml")
+        .into_iter()
+        .map(|i| i.kind)
+        .collect()
+}
+
+const GOOD: &str = r#"provider = "aws"
+service = "cloudtrail.amazonaws.com"
+operations = ["StopLogging"]
+data_component = "disable"
+tags = ["logging_disable"]
+techniques = ["T1562.008", "T1685.002"]
+attack_version = "19"
+description = "d"
+"#;
+
+fn with(replace: &str, by: &str) -> String {
+    assert!(GOOD.contains(replace), "{replace}");
+    format!("[[entry]]\n{}", GOOD.replace(replace, by))
+}
+
+#[test]
+fn lint_reports_each_bad_kind_with_path_and_entry() {
+    assert!(kinds(&with("", "")).is_empty());
+    let issues = lint_str(
+        &with("\"logging_disable\"", "\"loging_disable\""),
+        "my/cat.toml",
+    );
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].kind, LintKind::UnknownTag);
+    let msg = issues[0].to_string();
+    assert!(msg.starts_with("my/cat.toml: entry 1 (aws cloudtrail.amazonaws.com StopLogging): unknown tag `loging_disable`"), "{msg}");
+
+    assert_eq!(
+        kinds(&with("\"disable\"", "\"disabled\"")),
+        vec![LintKind::UnknownDataComponent]
+    );
+    assert_eq!(
+        kinds(&with("\"T1562.008\", ", "\"T1562.8\", \"T1562.008\", ")),
+        vec![LintKind::MalformedTechnique]
+    );
+    assert_eq!(
+        kinds(&with("attack_version = \"19\"\n", "")),
+        vec![LintKind::MissingAttackVersion]
+    );
+    assert_eq!(
+        kinds(&with("\"19\"", "\"nineteen\"")),
+        vec![LintKind::MalformedAttackVersion]
+    );
+    assert_eq!(
+        kinds(&with("\"19\"", "\"17\"")),
+        vec![LintKind::RenumberedTechnique]
+    );
+    assert_eq!(
+        kinds(&with(", \"T1685.002\"", "")),
+        vec![LintKind::RenumberedTechnique]
+    );
+    assert_eq!(
+        kinds(&with("[\"StopLogging\"]", "[\"\"]")),
+        vec![LintKind::EmptyOperation]
+    );
+    assert_eq!(
+        kinds(&with("operations = [\"StopLogging\"]\n", "")),
+        vec![LintKind::EmptyOperation]
+    );
+    assert_eq!(
+        kinds(&with(
+            "\"StopLogging\"]",
+            "\"StopLogging\", \"stoplogging\"]"
+        )),
+        vec![LintKind::DuplicateEntry]
+    );
+    assert_eq!(
+        kinds(&format!("{}{}", with("", ""), with("", ""))),
+        vec![LintKind::DuplicateEntry]
+    );
+    assert_eq!(
+        kinds(&with("provider = \"aws\"", "provider = \"oracle\"")),
+        vec![LintKind::UnknownProvider]
+    );
+    assert_eq!(
+        kinds(&with("description = \"d\"", "description = \"\"")),
+        vec![LintKind::MissingDescription]
+    );
+    assert_eq!(kinds(&with("tags", "tagz")), vec![LintKind::Parse]);
+    assert_eq!(kinds("[[entry]\n"), vec![LintKind::Parse]);
+}
+
+#[test]
+fn load_dirs_reads_user_files_and_rejects_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = with("cloudtrail.amazonaws.com", "custom.example.com");
+    std::fs::write(dir.path().join("mine.toml"), &good).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a catalogue").unwrap();
+    let c = Catalog::load_dirs(&[dir.path().to_path_buf()]).unwrap();
+    assert_eq!(c.entries().len(), 44);
+    assert_eq!(
+        c.lookup("aws", "custom.example.com", "StopLogging").len(),
+        1
+    );
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, with("\"disable\"", "\"nope\"")).unwrap();
+    let err = Catalog::load_dirs(&[bad.clone()]).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(
+        err.to_string().contains("unknown data component `nope`"),
+        "{err}"
+    );
+    assert_eq!(lint(&bad).len(), 1);
+    assert_eq!(
+        lint(&dir.path().join("missing.toml"))[0].kind,
+        LintKind::Parse
+    );
+}
+
+#[test]
+fn table_lists_each_operation() {
+    let c = Catalog::load_builtin().unwrap();
+    let table = c.render_table();
+    assert!(table.starts_with("PROVIDER  SERVICE"));
+    assert!(table.lines().any(|l| l.contains("lambda.amazonaws.com")
+        && l.contains("UpdateFunctionCode*")
+        && l.contains("T1648")));
+    assert!(table
+        .lines()
+        .any(|l| l.contains("GetParameter [withDecryption=true]")));
+    let ops: usize = c
+        .entries()
+        .iter()
+        .map(|e| e.operations.len() + e.operation_prefixes.len())
+        .sum();
+    assert_eq!(table.lines().count(), ops + 1);
+}

@@ -1,0 +1,71 @@
+//! Exit codes, help text, and the `normalize` contract.
+
+use crate::{bin, run};
+use std::io::Write;
+
+#[test]
+fn help_lists_examples_and_exit_codes() {
+    let out = run(&["--help"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Examples:") && text.contains("Exit codes:"), "{text}");
+    for sub in ["run", "normalize", "ingest", "detect", "findings", "generate", "catalog", "schema"] {
+        assert!(text.contains(sub), "--help lacks {sub}");
+    }
+}
+
+#[test]
+fn usage_error_exits_2() {
+    assert_eq!(run(&["normalize"]).status.code(), Some(2));
+    assert_eq!(run(&["normalize", "--format", "syslog", "x"]).status.code(), Some(2));
+    let out = run(&["normalize", "/nonexistent/cloudsift/x.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/cloudsift/x.json"));
+}
+
+#[test]
+fn normalize_prints_events_and_quarantines_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("t.jsonl");
+    let mut f = std::fs::File::create(&input).unwrap();
+    writeln!(f, r#"{{"eventID":"a","eventTime":"2024-03-04T10:00:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","recipientAccountId":"1","userIdentity":{{"type":"Root","accountId":"1"}}}}"#).unwrap();
+    writeln!(f, r#"{{"eventID":"a","eventTime":"2024-03-04T10:00:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","recipientAccountId":"1"}}"#).unwrap();
+    writeln!(f, r#"{{"eventID":"b","eventTime""#).unwrap();
+    drop(f);
+    let q = dir.path().join("q.jsonl");
+    let out = run(&["normalize", input.to_str().unwrap(), "--quarantine-out", q.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["time"], "2024-03-04T10:00:00Z");
+    assert_eq!(events[0]["actor_uid"], "arn:aws:iam::1:root");
+    assert_eq!(events[0]["source_locator"], "line:1");
+    let quarantine = std::fs::read_to_string(&q).unwrap();
+    let line: serde_json::Value = serde_json::from_str(quarantine.lines().next().unwrap()).unwrap();
+    assert_eq!((line["reason"].as_str(), line["source_locator"].as_str()), (Some("invalid_json"), Some("line:3")));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("read = written + duplicates + quarantined + skipped: 3 = 1 + 1 + 1 + 0"), "{stderr}");
+
+    let out = run(&["normalize", "--keep-duplicates", input.to_str().unwrap()]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("t.jsonl");
+    let line = r#"{"eventID":"ID","eventTime":"2024-03-04T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"1"}"#;
+    let text: String = (0..20_000).map(|i| line.replace("ID", &i.to_string()) + "\n").collect();
+    std::fs::write(&input, text).unwrap();
+    let mut child = bin().args(["normalize", input.to_str().unwrap()]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    drop(child.stdout.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn schema_lists_every_column() {
+    let out = run(&["schema", "--json"]);
+    let cols: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = cols.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, cloudsift::schema::COLUMNS.to_vec());
+}
