@@ -36,8 +36,8 @@
 //! # Volume and speed
 //! `scale` multiplies the routine volume (fleet sizes, console/CLI session lengths, CI reads,
 //! Config and scanner sweeps) but not the secret-read rates or the attacks, so the anomalies
-//! stay anomalous at any scale. Scale 1.0 gives about 30 MB of JSON (≈ 25,000 records) per
-//! day. Account-days are generated in parallel (rayon), each from its own seeded stream, so
+//! stay anomalous at any scale. Scale 1.0 gives about 24 MB of JSON (≈ 16,000 records) per
+//! day on average (weekdays more, weekends less). Account-days are generated in parallel (rayon), each from its own seeded stream, so
 //! output is byte-identical for the same options whatever the thread count; memory is one
 //! account-day of small event descriptions plus one object's JSON per thread.
 
@@ -72,7 +72,7 @@ pub struct GenerateOptions {
     pub seed: u64,
     /// Last day generated (UTC).
     pub end: NaiveDate,
-    /// Multiplies routine event volume; 1.0 ≈ 30 MB of uncompressed JSON per day.
+    /// Multiplies routine event volume; 1.0 ≈ 24 MB of uncompressed JSON per day (20–40).
     pub scale: f64,
 }
 
@@ -480,8 +480,8 @@ mod tests {
     #[test]
     fn scale_one_is_20_to_40_mb_per_day() {
         let dir = tempfile::tempdir().unwrap();
-        let s = generate(&opts(dir.path(), 2, 1, 1.0), &|_| {}).unwrap();
-        let per_day = s.uncompressed_bytes as f64 / 2.0 / 1e6;
+        let s = generate(&opts(dir.path(), 7, 1, 1.0), &|_| {}).unwrap();
+        let per_day = s.uncompressed_bytes as f64 / 7.0 / 1e6;
         assert!((20.0..40.0).contains(&per_day), "{per_day} MB/day, {} events", s.events);
     }
 

@@ -202,7 +202,7 @@ impl<'a> Day<'a> {
                 let console = self.rng.chance(p.console);
                 let w: Vec<f64> = p.focus.iter().map(|f| f.1).collect();
                 let focus = org.focus(p.focus[self.rng.weighted(&w)].0);
-                let mean = if console { 30.0 } else { 8.0 };
+                let mean = if console { 45.0 } else { 15.0 };
                 let n = 1 + self.rng.poisson(mean * scale);
                 let region = if self.rng.chance(0.85) { acct.home } else { *self.rng.pick(&acct.regions) };
                 let agent: u8 = if console { 0 } else if self.rng.chance(0.7) { 1 } else { 2 };
@@ -407,7 +407,7 @@ impl<'a> Day<'a> {
     fn config(&mut self, actor: u16) {
         let org = self.org;
         for hour in 0..24i64 {
-            let n = self.rng.poisson(12.0 * org.scale);
+            let n = self.rng.poisson(18.0 * org.scale);
             for _ in 0..n {
                 let t = self.start + hour * 3600 + self.rng.below(3600) as i64;
                 let (op, region) = (*self.rng.pick(&org.config_reads), self.region_of());
@@ -415,7 +415,7 @@ impl<'a> Day<'a> {
             }
             if hour % 6 == 3 {
                 let mut t = self.start + hour * 3600 + 600;
-                for _ in 0..self.rng.poisson(50.0 * org.scale) {
+                for _ in 0..self.rng.poisson(70.0 * org.scale) {
                     let (op, region) = (*self.rng.pick(&org.config_reads), self.region_of());
                     self.call(t, actor, op, region, 0, 0, 0, 0, ERR_NONE);
                     t += self.rng.exp(4.0) as i64;
@@ -430,7 +430,7 @@ impl<'a> Day<'a> {
         for hour in [1i64, 5, 9, 13, 17, 21] {
             let mut t = self.start + hour * 3600 + 15 * 60 + self.account as i64 * 40;
             let session = (self.num * 24 + hour) as u32;
-            for _ in 0..self.rng.poisson(110.0 * org.scale) {
+            for _ in 0..self.rng.poisson(150.0 * org.scale) {
                 let (op, region) = (*self.rng.pick(&org.scanner_reads), self.region_of());
                 let err = self.ordinary_err(op, 0.02);
                 self.call(t, actor, op, region, 0, 0, 0, session, err);

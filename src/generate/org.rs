@@ -560,9 +560,9 @@ impl Org {
             }
         }
         for (account, fns) in [
-            (PROD, &[("billing-worker", 1.0, 6.0, false), ("image-resizer", 0.0, 10.0, false), ("api-authorizer", 3.0, 8.0, false), ("weekly-report", 0.0, 0.0, true)][..]),
-            (STAGING, &[("billing-worker", 1.0, 1.0, false), ("api-authorizer", 1.0, 1.0, false)][..]),
-            (SECURITY, &[("guardduty-forwarder", 0.5, 3.0, false)][..]),
+            (PROD, &[("billing-worker", 1.0, 12.0, false), ("image-resizer", 0.0, 20.0, false), ("api-authorizer", 3.0, 16.0, false), ("weekly-report", 0.0, 0.0, true)][..]),
+            (STAGING, &[("billing-worker", 1.0, 3.0, false), ("api-authorizer", 1.0, 3.0, false)][..]),
+            (SECURITY, &[("guardduty-forwarder", 0.5, 5.0, false)][..]),
         ] {
             let svc = self.actor(account, "lambda.amazonaws.com");
             let name = self.accounts[account as usize].name;

@@ -72,7 +72,7 @@ use crate::schema::{ActorType, LogFormat, Provider, Status};
 
 pub(crate) mod shared;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use shared::{
     as_object, claims_actor, evidence_actor, field, first, get, get_any, json_column, object, Actor, Claims, Obj,

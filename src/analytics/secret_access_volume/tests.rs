@@ -59,12 +59,13 @@ fn burst_against_own_history_is_flagged() {
     write_lake(ctx.dir.path(), &events);
     let found = run(&ctx.ctx()).unwrap();
     assert_eq!(found.len(), 1, "{found:#?}");
-    eprintln!("DEBUG {:#?}", found[0]);
     let f = &found[0];
     assert_eq!(f.actor_uid.as_deref(), Some(P1));
     assert_eq!(f.observed, 60.0);
     let p = f.p_value.unwrap();
     assert!(p < 1e-6 && p > 0.0, "{p}");
+    // 24 hours × P(X ≥ 60 | λ = 672.5/336) under Poisson (variance 0.5 < mean: no NB).
+    assert!((p / 4.858056567576804e-64 - 1.0).abs() < 1e-6, "{p}");
     assert!(f.p_value_adjusted.unwrap() <= 0.01);
     // Jeffreys rate (672 + 0.5) / 336 hours.
     assert!((f.expected.unwrap() - 672.5 / 336.0).abs() < 1e-9);

@@ -342,7 +342,6 @@ pub(crate) mod claim {
     pub const OID: &[&str] = &["http://schemas.microsoft.com/identity/claims/objectidentifier", "oid"];
     pub const APPID: &[&str] = &["appid", "azp", "http://schemas.microsoft.com/identity/claims/appid"];
     pub const IDTYP: &[&str] = &["idtyp", "http://schemas.microsoft.com/identity/claims/idtyp"];
-    pub const IDP: &[&str] = &["http://schemas.microsoft.com/identity/claims/identityprovider", "idp"];
     pub const TID: &[&str] = &["http://schemas.microsoft.com/identity/claims/tenantid", "tid"];
     pub const MIRID: &[&str] = &["xms_mirid", "http://schemas.microsoft.com/identity/claims/xms_mirid"];
 }
@@ -381,10 +380,6 @@ impl Claims {
             })
             .collect();
         Claims { entries }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     pub(crate) fn merge(mut self, other: Claims) -> Self {

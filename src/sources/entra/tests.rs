@@ -1,0 +1,3 @@
+//! Unit tests of the Entra normalisers.
+
+use super::*;

@@ -1,0 +1,3 @@
+//! Unit tests of the Key Vault normaliser.
+
+use super::*;
