@@ -33,7 +33,7 @@ impl Sink for Count {
         black_box(event);
         self.events += 1;
     }
-    fn reject(&mut self, _: &Reject, _: Locator) {
+    fn reject(&mut self, _: &Reject, _: Locator, _: Option<&str>) {
         self.rejected += 1;
     }
 }

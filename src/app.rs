@@ -161,8 +161,8 @@ fn run_generate(opts: &crate::generate::GenerateOptions, bar: &Bar) -> Result<cr
 
 /// Makes a pipeline's generated source when its folder is missing or empty.
 pub fn generate_if_missing(url: &str, g: &crate::pipeline::GenerateConfig, bar: &Bar) -> Result<()> {
-    let out = std::path::PathBuf::from(url);
-    let has_files = std::fs::read_dir(&out).map(|mut d| d.next().is_some()).unwrap_or(false);
+    let out = std::path::PathBuf::from(&g.out);
+    let has_files = std::fs::read_dir(url).map(|mut d| d.next().is_some()).unwrap_or(false);
     if has_files {
         return Ok(());
     }

@@ -13,8 +13,8 @@
 //!
 //! [[sources]]
 //! name = "synthetic-org"
-//! url = "../out/generated"
-//! generate = { days = 30, seed = 7, scale = 0.05, end = "2024-03-31" }  # made when missing
+//! url = "../out/generated/AWSLogs"  # the logs; labels.jsonl stays beside, outside the input
+//! generate = { out = "../out/generated", days = 30, seed = 7, scale = 0.05, end = "2024-03-31" }
 //!
 //! [lake]
 //! url = "../out/lake"
@@ -88,6 +88,10 @@ fn auto() -> String {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateConfig {
+    /// Folder the generator writes (`AWSLogs/...` and `labels.jsonl`), relative to the
+    /// pipeline file; the source's `url` should point at its `AWSLogs` folder so that the
+    /// labels are not read as logs.
+    pub out: String,
     #[serde(default = "default_days")]
     pub days: u32,
     #[serde(default = "default_seed")]
@@ -200,7 +204,11 @@ impl Pipeline {
                     Error::config(format!("{}: sources[{i}].format", path.display()), format!("unknown format `{}`; valid: auto, {}", s.format, valid.join(", ")))
                 })?)
             };
-            sources.push(Source { name: s.name.clone(), url: resolve(&s.url), format, generate: s.generate.clone() });
+            let generate = s.generate.clone().map(|mut g| {
+                g.out = resolve(&g.out);
+                g
+            });
+            sources.push(Source { name: s.name.clone(), url: resolve(&s.url), format, generate });
         }
         if file.detect.window_hours == 0 {
             return Err(Error::config(format!("{}: detect.window_hours", path.display()), "must be at least 1"));

@@ -297,18 +297,45 @@ pub fn tagged_events(
     Ok(Some(rows.lazy().filter(exact)))
 }
 
-/// Earliest `time` (µs) per `actor_uid` among the rows of `lf` (NULL actors skipped).
-pub fn first_seen(lake_root: &Path, lf: LazyFrame) -> Result<HashMap<String, i64>> {
+/// Earliest `time` (µs) per value of the string column `key` (`actor_uid`,
+/// `account_uid`, ...) among the rows of `lf`; NULL keys are skipped.
+pub fn first_seen(lake_root: &Path, lf: LazyFrame, key: &str) -> Result<HashMap<String, i64>> {
     let df = collect(
         lake_root,
-        lf.filter(col(s::ACTOR_UID).is_not_null())
-            .group_by([col(s::ACTOR_UID)])
+        lf.filter(col(key).is_not_null())
+            .group_by([col(key)])
             .agg([col(s::TIME).cast(DataType::Int64).min().alias(T)]),
     )?;
-    Ok(strings(&df, s::ACTOR_UID)?
+    Ok(strings(&df, key)?
         .into_iter()
         .zip(ints(&df, T)?)
         .filter_map(|(a, t)| Some((a?, t)))
+        .collect())
+}
+
+/// Distinct UTC days (`date` column) per combination of the string columns `keys` among
+/// the rows of `lf`: how routinely something happens. NULLs are part of the key.
+pub fn distinct_days(
+    lake_root: &Path,
+    lf: LazyFrame,
+    keys: &[&str],
+) -> Result<HashMap<Vec<Option<String>>, u32>> {
+    let by: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    let df = collect(
+        lake_root,
+        lf.group_by(by)
+            .agg([col(s::DATE).n_unique().cast(DataType::Int64).alias("days")]),
+    )?;
+    let mut columns = Vec::with_capacity(keys.len());
+    for k in keys {
+        columns.push(strings(&df, k)?);
+    }
+    let days = ints(&df, "days")?;
+    Ok((0..df.height())
+        .map(|i| {
+            let key = columns.iter_mut().map(|c| c[i].take()).collect();
+            (key, days[i].max(0) as u32)
+        })
         .collect())
 }
 
@@ -340,20 +367,6 @@ pub fn hourly_counts(
         }
     }
     Ok(out)
-}
-
-/// Earliest `time` (µs) of any event in `lf`, `None` when empty: how far back the lake
-/// actually reaches within a lookback.
-pub fn earliest(lake_root: &Path, lf: LazyFrame) -> Result<Option<i64>> {
-    let df = collect(
-        lake_root,
-        lf.select([col(s::TIME).cast(DataType::Int64).min().alias(T)]),
-    )?;
-    let c = df
-        .column(T)
-        .and_then(|c| c.i64())
-        .map_err(|e| Error::lake(T, e))?;
-    Ok(c.get(0))
 }
 
 #[cfg(test)]

@@ -32,14 +32,17 @@ pub const DEFAULT_DISPERSION_ALPHA: f64 = 0.05;
 ///
 /// Edge cases are exact rather than errors: k = 0 gives 1 (every count is ≥ 0); λ = 0 gives
 /// 0 for any k ≥ 1 (a process that never fires cannot reach k); a negative or NaN λ is
-/// treated as 0. Computed with the regularised lower incomplete gamma function, so tails as
-/// small as 1e-300 keep their precision (no `1 - cdf` cancellation).
+/// treated as 0 and λ = +∞ gives 1. Computed with the regularised lower incomplete gamma
+/// function, so tails as small as 1e-300 keep their precision (no `1 - cdf` cancellation).
 pub fn poisson_upper_tail(k: u64, lambda: f64) -> f64 {
     if k == 0 {
         return 1.0;
     }
-    if !(lambda > 0.0) || !lambda.is_finite() {
-        return if lambda.is_infinite() { 1.0 } else { 0.0 };
+    if lambda.is_nan() || lambda <= 0.0 {
+        return 0.0;
+    }
+    if lambda == f64::INFINITY {
+        return 1.0;
     }
     match Poisson::new(lambda) {
         Ok(d) => d.sf(k - 1).clamp(0.0, 1.0),
@@ -52,7 +55,12 @@ pub fn poisson_upper_tail(k: u64, lambda: f64) -> f64 {
 /// mean and variance. `None` unless the sample is over-dispersed (variance > mean > 0):
 /// otherwise the Poisson model is the better description.
 pub fn negative_binomial_moments(mean: f64, variance: f64) -> Option<(f64, f64)> {
-    if !(mean > 0.0) || !(variance > mean) || !variance.is_finite() {
+    if mean.is_nan()
+        || variance.is_nan()
+        || mean <= 0.0
+        || variance <= mean
+        || variance.is_infinite()
+    {
         return None;
     }
     let p = mean / variance;
@@ -289,6 +297,8 @@ mod tests {
         assert_eq!(poisson_upper_tail(0, 7.0), 1.0);
         assert_eq!(poisson_upper_tail(3, 0.0), 0.0);
         assert_eq!(poisson_upper_tail(3, -1.0), 0.0);
+        assert_eq!(poisson_upper_tail(3, f64::NEG_INFINITY), 0.0);
+        assert_eq!(poisson_upper_tail(3, f64::INFINITY), 1.0);
         // Deep tail keeps precision: P(X ≥ 60 | 2) = Σ_{k≥60} 2^k e^-2 / k! = 1.938678e-65.
         let deep = poisson_upper_tail(60, 2.0);
         assert!((deep / 1.938678163061224e-65 - 1.0).abs() < 1e-9, "{deep}");

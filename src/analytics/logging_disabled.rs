@@ -11,7 +11,16 @@
 //! (`actor_uid`) has no successful `logging_disable` operation before the group's first
 //! event within `history_days`. An administrator who rotates trails every month stays
 //! high; a principal doing it for the first time — the usual first step after a
-//! credential theft — is critical.
+//! credential theft — is critical. "Never before" needs history to mean anything: while
+//! the account has less than `min_history_days` in the lake, findings stay high and say
+//! so (the learning state of DESIGN.md "Statistics").
+//!
+//! Routine changes: for operations that *may* weaken logging but usually do not
+//! (catalogue data component `modification`: UpdateTrail, PutEventSelectors,
+//! PutBucketLogging, ...), a finding is kept but marked `suppressed` when the same
+//! initiator made the same change to the same resource on at least `routine_min_days`
+//! distinct days before the window (an IaC pipeline re-applying a trail every day).
+//! Outright disables and deletions are never suppressed.
 //!
 //! Grouping: one finding per (provider, account, actor, service, operation, resource) and
 //! UTC hour. A script that stops the same trail five times in a minute is one incident,
@@ -46,6 +55,13 @@ pub struct LoggingDisabledConfig {
     /// Days before the window searched for the initiator's earlier logging-disable
     /// operations. Default 90 (a quarter: covers monthly and quarterly maintenance).
     pub history_days: u32,
+    /// Days of the account's history in the lake required before "first-time initiator"
+    /// can raise a finding to critical. Default 7.
+    pub min_history_days: u32,
+    /// Distinct earlier days on which the same initiator made the same `modification`
+    /// to the same resource for a finding to be suppressed as routine; 0 turns
+    /// suppression off. Default 5.
+    pub routine_min_days: u32,
     /// Most `event_uid`s listed as evidence per finding (`evidence_count` has the full
     /// number). Default 200.
     pub max_evidence: usize,
@@ -56,6 +72,8 @@ impl Default for LoggingDisabledConfig {
         LoggingDisabledConfig {
             enabled: true,
             history_days: 90,
+            min_history_days: 7,
+            routine_min_days: 5,
             max_evidence: 200,
         }
     }
@@ -107,7 +125,9 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
         s::ERROR_CODE,
         s::RESOURCE_UID,
     ];
-    let Some(tagged) = profiles::tagged_events(ctx.lake_root, lf.clone(), &ops, &cols)? else {
+    let mut wanted = cols.to_vec();
+    wanted.push(s::DATE);
+    let Some(tagged) = profiles::tagged_events(ctx.lake_root, lf.clone(), &ops, &wanted)? else {
         return Ok(Vec::new());
     };
     let mut select: Vec<Expr> = cols.iter().map(|c| col(*c)).collect();
@@ -149,14 +169,20 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
         });
     }
 
-    // An initiator's first successful logging-disable time over history + window.
+    // An initiator's first successful logging-disable time over history + window; how
+    // long each account has been in the lake; how routine each change is.
+    let before = col(s::TIME).cast(DataType::Int64).lt(lit(ws));
     let succeeded = tagged.filter(col(s::STATUS).neq(lit(s::Status::Failure.as_str())));
-    let first_success = profiles::first_seen(ctx.lake_root, succeeded)?;
-    let lake_start = profiles::earliest(
-        ctx.lake_root,
-        lf.filter(col(s::TIME).cast(DataType::Int64).lt(lit(ws))),
-    )?;
-    let baseline_days = lake_start.map_or(0, |t0| ((ws - t0) / (24 * HOUR_US)).max(0) as u32);
+    let first_success = profiles::first_seen(ctx.lake_root, succeeded.clone(), s::ACTOR_UID)?;
+    let account_start =
+        profiles::first_seen(ctx.lake_root, lf.filter(before.clone()), s::ACCOUNT_UID)?;
+    let routine_keys = [s::ACTOR_UID, s::SERVICE, s::OPERATION, s::RESOURCE_UID];
+    let routine = profiles::distinct_days(ctx.lake_root, succeeded.filter(before), &routine_keys)?;
+    let history_days = |account: &str| {
+        account_start.get(account).map_or(0, |&t0| {
+            (((ws - t0) / (24 * HOUR_US)).max(0) as u32).min(cfg.history_days)
+        })
+    };
 
     type Key = (
         String,
@@ -195,7 +221,9 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
             .filter(|r| r.status == s::Status::Failure.as_str())
             .count();
         let n = rows.len();
-        let severity = if first_time {
+        let days = history_days(&account);
+        let enough = days >= cfg.min_history_days;
+        let severity = if first_time && enough {
             Severity::Critical
         } else {
             Severity::High
@@ -223,16 +251,43 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
             .collect();
         let history = if actor.is_none() {
             "The record names no initiator, so its history cannot be checked.".to_string()
+        } else if first_time && enough {
+            format!(
+                "First logging-disable operation by this initiator in {days} days of the \
+                 account's history; severity raised to critical."
+            )
         } else if first_time {
             format!(
-                "First logging-disable operation by this initiator in {} days of history; \
-                 severity raised to critical.",
-                baseline_days.min(cfg.history_days)
+                "No earlier logging-disable operation by this initiator, but the account has \
+                 only {days} days of history (fewer than {}): too little to call it new, so \
+                 severity stays high.",
+                cfg.min_history_days
             )
         } else {
             "This initiator has disabled or changed logging before, so severity stays high."
                 .to_string()
         };
+        let routine_days = routine
+            .get(&vec![
+                actor.clone(),
+                Some(service.clone()),
+                Some(operation.clone()),
+                resource.clone(),
+            ])
+            .copied()
+            .unwrap_or(0);
+        let suppression_reason = (data_component == "modification"
+            && cfg.routine_min_days > 0
+            && routine_days >= cfg.routine_min_days
+            && failed == 0)
+            .then(|| {
+                format!(
+                    "routine: the same initiator made this change to the same resource on \
+                     {routine_days} distinct days in the {} days before the window \
+                     (routine_min_days = {})",
+                    cfg.history_days, cfg.routine_min_days
+                )
+            });
         let description = format!(
             "{who} called {service} {operation}{target} {n} time(s) between {} and {}{outcome}{}. \
              {history} Entry: {}. Signal per Elastic 'AWS CloudTrail Log Suspended' and Sigma \
@@ -260,7 +315,11 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
             hour_start,
             hour_start + Duration::hours(1),
         );
-        let mut risk: f64 = if first_time { 90.0 } else { 75.0 };
+        let mut risk: f64 = if severity == Severity::Critical {
+            90.0
+        } else {
+            75.0
+        };
         if failed == n {
             risk -= 10.0;
         }
@@ -269,7 +328,7 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
             analytic_uid: ID.into(),
             title: format!(
                 "{operation}{outcome} by {}",
-                if first_time {
+                if severity == Severity::Critical {
                     "a first-time initiator"
                 } else {
                     who
@@ -282,7 +341,7 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
             p_value_adjusted: None,
             observed: n as f64,
             expected: None,
-            baseline_days: baseline_days.min(cfg.history_days),
+            baseline_days: days,
             window_start: time(first_t),
             window_end: time(last_t),
             provider,
@@ -303,8 +362,8 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
                 .map(|r| r.event_uid.clone())
                 .collect(),
             evidence_count: n as u64,
-            suppressed: false,
-            suppression_reason: None,
+            suppressed: suppression_reason.is_some(),
+            suppression_reason,
             run_uid: ctx.run_uid.to_string(),
         });
     }
@@ -318,145 +377,4 @@ fn dedup(mut v: Vec<&str>) -> Vec<&str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::testlake::{ev, write_lake, Ctx};
-    use super::*;
-    use crate::schema::{ActorType, Status};
-
-    const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
-    const BOB: &str = "arn:aws:iam::111122223333:user/bob";
-    const TRAIL: &str = "arn:aws:cloudtrail:us-east-1:111122223333:trail/main";
-
-    #[test]
-    fn first_time_is_critical_repeat_is_high() {
-        let ctx = Ctx::new();
-        let day = 24 * HOUR_US;
-        let start = ctx.window_start_us();
-        let mut events = Vec::new();
-        // Bob stopped the trail successfully 30 days ago; Alice only failed 10 days ago.
-        let mut e = ev(
-            "old-bob",
-            start - 30 * day,
-            BOB,
-            ActorType::IamUser,
-            "cloudtrail.amazonaws.com",
-            "StopLogging",
-        );
-        e.resource_uid = Some(TRAIL.into());
-        events.push(e);
-        let mut e = ev(
-            "old-alice",
-            start - 10 * day,
-            ALICE,
-            ActorType::IamUser,
-            "cloudtrail.amazonaws.com",
-            "StopLogging",
-        );
-        e.status = Status::Failure;
-        events.push(e);
-        // Unrelated noise in the window.
-        events.push(ev(
-            "noise",
-            start + HOUR_US,
-            ALICE,
-            ActorType::IamUser,
-            "ec2.amazonaws.com",
-            "DescribeInstances",
-        ));
-        for (uid, actor, minute) in [("a1", ALICE, 5), ("a2", ALICE, 6), ("b1", BOB, 7)] {
-            let mut e = ev(
-                uid,
-                start + 3 * HOUR_US + minute * 60_000_000,
-                actor,
-                ActorType::IamUser,
-                "cloudtrail.amazonaws.com",
-                "StopLogging",
-            );
-            e.resource_uid = Some(TRAIL.into());
-            e.region = Some("us-east-1".into());
-            events.push(e);
-        }
-        write_lake(ctx.dir.path(), &events);
-
-        let mut found = run(&ctx.ctx()).unwrap();
-        found.sort_by(|a, b| a.actor_uid.cmp(&b.actor_uid));
-        assert_eq!(found.len(), 2);
-        let (a, b) = (&found[0], &found[1]);
-        assert_eq!(a.actor_uid.as_deref(), Some(ALICE));
-        assert_eq!(a.severity, Severity::Critical);
-        assert_eq!(a.observed, 2.0);
-        assert_eq!(a.evidence_event_uids, vec!["a1", "a2"]);
-        assert_eq!(a.account_uid, "111122223333");
-        assert_eq!(a.resource_uid.as_deref(), Some(TRAIL));
-        assert_eq!(a.region.as_deref(), Some("us-east-1"));
-        assert_eq!(
-            a.window_start.timestamp_micros(),
-            start + 3 * HOUR_US + 5 * 60_000_000
-        );
-        assert_eq!(
-            a.window_end.timestamp_micros(),
-            start + 3 * HOUR_US + 6 * 60_000_000
-        );
-        assert_eq!(a.attack_techniques, vec!["T1562.008", "T1685.002"]);
-        assert_eq!(a.attack_version, "19");
-        assert_eq!(a.data_component, "disable");
-        assert_eq!(a.baseline_days, 30);
-        assert!(
-            a.description.contains("First logging-disable operation"),
-            "{}",
-            a.description
-        );
-        assert_eq!(b.actor_uid.as_deref(), Some(BOB));
-        assert_eq!(b.severity, Severity::High);
-        assert_eq!(b.evidence_event_uids, vec!["b1"]);
-        // Same inputs, same ids: a re-run replaces.
-        let again = run(&ctx.ctx()).unwrap();
-        let mut ids: Vec<_> = again.iter().map(|f| f.finding_uid.clone()).collect();
-        ids.sort();
-        let mut want: Vec<_> = found.iter().map(|f| f.finding_uid.clone()).collect();
-        want.sort();
-        assert_eq!(ids, want);
-    }
-
-    #[test]
-    fn failed_attempts_and_prefix_catalogue_ops_are_reported() {
-        let ctx = Ctx::new();
-        let start = ctx.window_start_us();
-        let mut e = ev(
-            "f1",
-            start + HOUR_US,
-            ALICE,
-            ActorType::AssumedRole,
-            "guardduty.amazonaws.com",
-            "DeleteDetector",
-        );
-        e.status = Status::Failure;
-        e.error_code = Some("AccessDenied".into());
-        // Outside the window (at as_of, which is exclusive): ignored.
-        let late = ev(
-            "late",
-            ctx.as_of_us(),
-            BOB,
-            ActorType::IamUser,
-            "ec2.amazonaws.com",
-            "DeleteFlowLogs",
-        );
-        write_lake(ctx.dir.path(), &[e, late]);
-        let found = run(&ctx.ctx()).unwrap();
-        assert_eq!(found.len(), 1);
-        let f = &found[0];
-        assert_eq!(
-            f.title,
-            "DeleteDetector (attempt failed) by a first-time initiator"
-        );
-        assert!(f.description.contains("[errors: AccessDenied]"));
-        assert_eq!(f.risk_score, 80.0);
-        assert_eq!(f.baseline_days, 0);
-    }
-
-    #[test]
-    fn empty_lake_gives_nothing() {
-        let ctx = Ctx::new();
-        assert!(run(&ctx.ctx()).unwrap().is_empty());
-    }
-}
+mod tests;

@@ -57,7 +57,7 @@ impl AnalyticsConfig {
                 ),
             ));
         }
-        if !(s.min_ratio >= 0.0) {
+        if s.min_ratio.is_nan() || s.min_ratio < 0.0 {
             return Err(Error::config(
                 key("min_ratio"),
                 format!("must be ≥ 0, got {}", s.min_ratio),

@@ -108,7 +108,8 @@ struct Read {
 }
 
 /// Secret names a read touched: `resource_uid`, else the request's `secretId`, `name`,
-/// `names` or `secretIdList` (CloudTrail requestParameters of the catalogued APIs).
+/// `names`, `secretIdList` or (GetPasswordData) `instanceId` — the CloudTrail
+/// requestParameters of the catalogued APIs.
 fn secrets_of(resource: Option<&str>, request: Option<&str>) -> Vec<String> {
     if let Some(r) = resource {
         return vec![r.to_string()];
@@ -127,6 +128,7 @@ fn secrets_of(resource: Option<&str>, request: Option<&str>) -> Vec<String> {
         "Names",
         "secretIdList",
         "SecretIdList",
+        "instanceId",
     ] {
         match m.get(key) {
             Some(serde_json::Value::String(v)) => out.push(v.clone()),
@@ -224,7 +226,7 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
         });
     }
 
-    let first_seen = profiles::first_seen(ctx.lake_root, lf)?;
+    let first_seen = profiles::first_seen(ctx.lake_root, lf, s::ACTOR_UID)?;
     let history = profiles::hourly_counts(ctx.lake_root, tagged.filter(t().lt(lit(ws))))?;
     let ws_hour = ws.div_euclid(HOUR_US);
     let lookback_hour = lookback_start.timestamp_micros().div_euclid(HOUR_US);

@@ -121,6 +121,7 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
         v["as_of"] = serde_json::json!(as_of.to_rfc3339());
         v["days_scored"] = serde_json::json!(days.len());
         v["findings"] = serde_json::json!(found.len());
+        v["findings_suppressed"] = serde_json::json!(found.iter().filter(|f| f.suppressed).count());
         v["findings_by_severity"] = serde_json::json!(count_by(&found, |f| f.severity.as_str().to_string()));
         v["findings_by_analytic"] = serde_json::json!(count_by(&found, |f| f.analytic_uid.clone()));
         v["elapsed_seconds"] = serde_json::json!(started.elapsed().as_secs_f64());
@@ -132,9 +133,10 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
     Ok(code)
 }
 
+/// Counts unsuppressed findings by `key`.
 fn count_by(found: &[Finding], key: impl Fn(&Finding) -> String) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
-    for f in found {
+    for f in found.iter().filter(|f| !f.suppressed) {
         *m.entry(key(f)).or_insert(0) += 1;
     }
     m
@@ -155,8 +157,13 @@ fn exit_code(found: &[Finding], fail_on: Option<SeverityArg>, quarantined: u64) 
 }
 
 fn print_detect_summary(found: &[Finding], days: usize, lake_root: &Path) {
-    println!("scored {days} day(s); {} finding(s) written under {}/findings", found.len(), lake_root.display());
-    let by: BTreeMap<(String, String), usize> = found.iter().fold(BTreeMap::new(), |mut m, f| {
+    let suppressed = found.iter().filter(|f| f.suppressed).count();
+    println!(
+        "scored {days} day(s); {} finding(s) written under {}/findings ({suppressed} suppressed as routine or allowed)",
+        found.len(),
+        lake_root.display()
+    );
+    let by: BTreeMap<(String, String), usize> = found.iter().filter(|f| !f.suppressed).fold(BTreeMap::new(), |mut m, f| {
         *m.entry((f.analytic_uid.clone(), f.severity.as_str().to_string())).or_insert(0) += 1;
         m
     });

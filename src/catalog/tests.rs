@@ -201,7 +201,7 @@ fn load_dirs_reads_user_files_and_rejects_bad_ones() {
 
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, with("\"disable\"", "\"nope\"")).unwrap();
-    let err = Catalog::load_dirs(&[bad.clone()]).unwrap_err();
+    let err = Catalog::load_dirs(std::slice::from_ref(&bad)).unwrap_err();
     assert_eq!(err.exit_code(), 2);
     assert!(
         err.to_string().contains("unknown data component `nope`"),

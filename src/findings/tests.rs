@@ -101,7 +101,7 @@ fn write_read_round_trip_and_replace() {
 #[test]
 fn table_and_jsonl() {
     let f = sample("a", 10);
-    let table = render_table(&[f.clone()]);
+    let table = render_table(std::slice::from_ref(&f));
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 2);
     assert!(lines[0].starts_with("SEVERITY  RISK  WINDOW_END"));

@@ -25,6 +25,12 @@
 //!
 //! Keys are matched exactly, then ASCII case-insensitively.
 //!
+//! The four Microsoft-cloud formats (`azure_activity`, `keyvault_audit`, `entra_audit`,
+//! `entra_signin`) share one entry point ([`shared::normalise_family`]): a record that
+//! format detection gives to a sibling (a Key Vault `AuditEvent` in an Event Hub stream of
+//! Activity records, a sign-in after audit records) is normalised by that sibling and keeps
+//! its own `log_format`, also under `--format`.
+//!
 //! # Field mapping
 //! | column | from (first present wins) |
 //! |---|---|
@@ -87,20 +93,14 @@ impl Normaliser for AzureActivity {
     }
 
     fn normalise<'a>(&self, record: &'a str, opts: &NormaliseOptions, out: &mut Vec<Event<'a>>) -> Result<(), Reject> {
-        let rec = shared::parse_record(record, "Azure Activity")?;
-        let mut e: Event<'a> = normalise_record(&rec)?;
-        if opts.keep_raw {
-            e.raw_event = Some(Cow::Borrowed(record));
-        }
-        out.push(e);
-        Ok(())
+        shared::normalise_family(self.format(), record, opts, out)
     }
 }
 
 /// Event-time fields, in precedence order.
 const TIME_FIELDS: [&str; 5] = ["eventTimestamp", "event_timestamp", "time", "TimeGenerated", "TimeGenerated [UTC]"];
 
-fn normalise_record(rec: &Obj) -> Result<Event<'static>, Reject> {
+pub(crate) fn normalise_record(rec: &Obj) -> Result<Event<'static>, Reject> {
     let props_value = get_any(rec, &["Properties_d", "properties"]);
     let props = props_value.and_then(as_object);
     let category = first(rec, &["category", "CategoryValue"]).unwrap_or_default().to_ascii_lowercase();

@@ -24,6 +24,10 @@
 //! with its exact spelling, then ASCII case-insensitively, then as Sentinel's
 //! `<name>_dynamic` / `<name>_string`; strings holding JSON are decoded once.
 //!
+//! Each of the two normalisers hands a record of the other kind to it (one diagnostic
+//! stream often mixes `AuditLogs` and `SignInLogs`), and Azure Activity / Key Vault records
+//! to theirs ([`super::azure_activity`], "family").
+//!
 //! # Field mapping — both formats
 //! | column | from (first present wins) |
 //! |---|---|
@@ -94,13 +98,7 @@ impl Normaliser for EntraAudit {
     }
 
     fn normalise<'a>(&self, record: &'a str, opts: &NormaliseOptions, out: &mut Vec<Event<'a>>) -> Result<(), Reject> {
-        let top = shared::parse_record(record, "Entra audit")?;
-        let mut e: Event<'a> = audit(&View::new(&top))?;
-        if opts.keep_raw {
-            e.raw_event = Some(Cow::Borrowed(record));
-        }
-        out.push(e);
-        Ok(())
+        shared::normalise_family(self.format(), record, opts, out)
     }
 }
 
@@ -110,14 +108,18 @@ impl Normaliser for EntraSignin {
     }
 
     fn normalise<'a>(&self, record: &'a str, opts: &NormaliseOptions, out: &mut Vec<Event<'a>>) -> Result<(), Reject> {
-        let top = shared::parse_record(record, "Entra sign-in")?;
-        let mut e: Event<'a> = signin(&View::new(&top))?;
-        if opts.keep_raw {
-            e.raw_event = Some(Cow::Borrowed(record));
-        }
-        out.push(e);
-        Ok(())
+        shared::normalise_family(self.format(), record, opts, out)
     }
+}
+
+/// An audit record (see the module docs).
+pub(crate) fn audit_record(top: &Obj) -> Result<Event<'static>, Reject> {
+    audit(&View::new(top))
+}
+
+/// A sign-in record (see the module docs).
+pub(crate) fn signin_record(top: &Obj) -> Result<Event<'static>, Reject> {
+    signin(&View::new(top))
 }
 
 /// The two levels of a record: the diagnostic wrapper and its `properties` (the Graph

@@ -18,6 +18,9 @@
 //! `http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn`), short names (`oid`, `upn`,
 //! `appid`, `idtyp`) and the flattened Log Analytics columns ([`Claims`]).
 //!
+//! Records of a sibling format in the same object are handed to it (see
+//! [`super::azure_activity`], "family").
+//!
 //! # Field mapping
 //! | column | from (first present wins) |
 //! |---|---|
@@ -68,20 +71,14 @@ impl Normaliser for KeyVaultAudit {
     }
 
     fn normalise<'a>(&self, record: &'a str, opts: &NormaliseOptions, out: &mut Vec<Event<'a>>) -> Result<(), Reject> {
-        let rec = shared::parse_record(record, "Key Vault")?;
-        let mut e: Event<'a> = normalise_record(&rec)?;
-        if opts.keep_raw {
-            e.raw_event = Some(Cow::Borrowed(record));
-        }
-        out.push(e);
-        Ok(())
+        shared::normalise_family(self.format(), record, opts, out)
     }
 }
 
 /// Log Analytics type suffixes of flattened columns.
 const SUFFIXES: [&str; 5] = ["_s", "_d", "_b", "_g", "_t"];
 
-fn normalise_record(rec: &Obj) -> Result<Event<'static>, Reject> {
+pub(crate) fn normalise_record(rec: &Obj) -> Result<Event<'static>, Reject> {
     let time = shared::event_time(rec, &["time", "TimeGenerated", "TimeGenerated [UTC]"])?;
     let operation = first(rec, &["operationName"]).ok_or_else(|| Reject::missing("missing_operation_name", "operationName"))?;
     let resource_id = first(rec, &["resourceId", "_ResourceId"]);

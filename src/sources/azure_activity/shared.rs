@@ -12,9 +12,9 @@ use std::borrow::Cow;
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
-use super::super::{net, time, Reject};
+use super::super::{detect, entra, keyvault, net, time, NormaliseOptions, Reject};
 use crate::event::Event;
-use crate::schema::ActorType;
+use crate::schema::{ActorType, LogFormat};
 
 pub(crate) type Obj = Map<String, Value>;
 
@@ -25,6 +25,35 @@ pub(crate) fn parse_record(record: &str, what: &str) -> Result<Obj, Reject> {
         Ok(_) => Err(Reject::quarantine("invalid_json", format!("{what} record is not a JSON object"))),
         Err(e) => Err(Reject::quarantine("invalid_json", format!("{what} record is not JSON: {e}"))),
     }
+}
+
+/// The Microsoft-cloud formats read by this family of normalisers.
+const FAMILY: [LogFormat; 4] = [LogFormat::AzureActivity, LogFormat::KeyVaultAudit, LogFormat::EntraAudit, LogFormat::EntraSignin];
+
+/// Normalises one record of the family. The record is given to the family member that
+/// [`detect`] names for it, else to `own`: one Event Hub stream or diagnostic export can mix
+/// categories (sign-ins after audit records, Key Vault `AuditEvent`s among Activity
+/// records), and the reader keeps the first record's format while records succeed. A
+/// record therefore keeps its own `log_format` even under `--format` of a sibling.
+pub(crate) fn normalise_family<'a>(
+    own: LogFormat,
+    record: &'a str,
+    opts: &NormaliseOptions,
+    out: &mut Vec<Event<'a>>,
+) -> Result<(), Reject> {
+    let rec = parse_record(record, own.as_str())?;
+    let format = detect::detect_record(&rec).filter(|f| FAMILY.contains(f)).unwrap_or(own);
+    let mut e: Event<'a> = match format {
+        LogFormat::KeyVaultAudit => keyvault::normalise_record(&rec)?,
+        LogFormat::EntraAudit => entra::audit_record(&rec)?,
+        LogFormat::EntraSignin => entra::signin_record(&rec)?,
+        _ => super::normalise_record(&rec)?,
+    };
+    if opts.keep_raw {
+        e.raw_event = Some(Cow::Borrowed(record));
+    }
+    out.push(e);
+    Ok(())
 }
 
 /// Key lookup: exact spelling first, then ASCII case-insensitive.
