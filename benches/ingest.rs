@@ -1,6 +1,6 @@
 //! Ingest throughput on a generated CloudTrail corpus (`cargo bench --bench ingest`).
 //!
-//! A small corpus (2 days at scale 0.5, about 30 MB of JSON) is generated once into a
+//! A small corpus (2 weekdays at scale 0.75, about 40 MB of JSON) is generated once into a
 //! temporary folder with [`cloudsift::generate::generate`]. Throughput is reported in bytes
 //! of *uncompressed* JSON, the unit the DuckDB comparison (`benches/compare_duckdb.py`) uses.
 //!
@@ -61,7 +61,9 @@ fn objects(dir: &Path, out: &mut Vec<PathBuf>) {
 fn corpus() -> Corpus {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().join("corpus");
-    let opts = GenerateOptions { days: 2, scale: 0.5, ..GenerateOptions::new(&root) };
+    // Wednesday and Thursday: weekdays, so people's activity is in the mix.
+    let end = chrono::NaiveDate::from_ymd_opt(2024, 3, 28).expect("valid date");
+    let opts = GenerateOptions { days: 2, scale: 0.75, end, ..GenerateOptions::new(&root) };
     let summary = generate(&opts, &|_| {}).expect("generate corpus");
     let mut paths = Vec::new();
     objects(&root.join("AWSLogs"), &mut paths);

@@ -101,8 +101,10 @@ pub struct Entry {
     /// The ATT&CK version the ids were checked against (`"17"`, `"19"`).
     #[serde(default)]
     pub attack_version: Option<String>,
+    /// What the operations do and why they matter (shown in finding descriptions).
     #[serde(default)]
     pub description: String,
+    /// URLs or rule names the mapping follows (API reference, detection rules, ATT&CK).
     #[serde(default)]
     pub references: Vec<String>,
     /// The file the entry came from (set at load).
@@ -391,29 +393,40 @@ impl Catalog {
 pub enum LintKind {
     /// The file is not valid TOML or has fields outside the entry shape.
     Parse,
+    /// `provider` is not a [`Provider`] name.
     UnknownProvider,
+    /// `service` is empty.
     EmptyService,
     /// No operation or prefix, or an empty string among them.
     EmptyOperation,
+    /// `data_component` is not one of [`DATA_COMPONENTS`].
     UnknownDataComponent,
+    /// A tag outside [`TAGS`].
     UnknownTag,
+    /// A technique id that is not `T1234` or `T1234.001`.
     MalformedTechnique,
+    /// Techniques listed without `attack_version`.
     MissingAttackVersion,
+    /// `attack_version` is not a version number.
     MalformedAttackVersion,
     /// A renumbered technique listed without its counterpart (see [`ATTACK_RENUMBERED`]).
     RenumberedTechnique,
     /// The same (provider, service, operation or prefix) twice in the file.
     DuplicateEntry,
+    /// `description` is empty.
     MissingDescription,
 }
 
 /// One lint problem: file, entry (number and label) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LintIssue {
+    /// The file, as given.
     pub path: String,
     /// `entry 3 (aws cloudtrail.amazonaws.com StopLogging)`; `None` for file-level problems.
     pub entry: Option<String>,
+    /// What kind of problem.
     pub kind: LintKind,
+    /// The cause, naming the offending value and the valid ones where there is a list.
     pub message: String,
 }
 
@@ -469,6 +482,15 @@ fn valid_technique(t: &str) -> bool {
         9 => b[0] == b'T' && digits(&b[1..5]) && b[5] == b'.' && digits(&b[6..]),
         _ => false,
     }
+}
+
+/// [`lint`] over the catalogue files compiled into the binary (for `cloudsift catalog
+/// lint` without arguments); empty when they are clean.
+pub fn lint_builtin() -> Vec<LintIssue> {
+    BUILTIN
+        .iter()
+        .flat_map(|(origin, text)| lint_str(text, origin))
+        .collect()
 }
 
 /// [`lint`] over text already read; `origin` names the file in messages.

@@ -180,6 +180,9 @@ pub struct EventBatchBuilder {
     hour_of_week: UInt8Builder,
     keys: Vec<u128>,
     bytes: usize,
+    /// The last (day number, `YYYY-MM-DD`) formatted: rows of one object share a day, and
+    /// formatting a date per row costs more than the rest of the row's columns.
+    day_cache: (i64, String),
 }
 
 /// Index into `EventBatchBuilder::strings` for each string column (schema order minus
@@ -230,6 +233,7 @@ impl EventBatchBuilder {
             hour_of_week: UInt8Builder::new(),
             keys: Vec::new(),
             bytes: 0,
+            day_cache: (i64::MIN, String::new()),
         }
     }
 
@@ -260,7 +264,13 @@ impl EventBatchBuilder {
         source_locator: &str,
         ingest_run_uid: &str,
     ) {
-        let (date, how) = date_and_hour_of_week(e.time);
+        let day = e.time.div_euclid(86_400_000_000);
+        if self.day_cache.0 != day {
+            self.day_cache = (day, date_and_hour_of_week(e.time).0);
+        }
+        let date = std::mem::take(&mut self.day_cache.1);
+        // 1970-01-01 was a Thursday (day 3 of a Monday-based week).
+        let how = ((day + 3).rem_euclid(7) * 24 + e.time.rem_euclid(86_400_000_000) / 3_600_000_000) as u8;
         self.time.append_value(e.time);
         self.src_port.append_option(e.src_port);
         self.hour_of_week.append_value(how);
@@ -297,6 +307,7 @@ impl EventBatchBuilder {
         put(col::SOURCE_LOCATOR, Some(source_locator));
         put(col::DATE, Some(&date));
         put(col::INGEST_RUN_UID, Some(ingest_run_uid));
+        self.day_cache.1 = date;
         self.bytes += bytes + 32;
     }
 
@@ -381,6 +392,24 @@ mod tests {
         // 2024-03-04 is a Monday; 10:00 UTC is hour 10 of the week.
         let (_, how) = date_and_hour_of_week(1_709_546_400_000_000);
         assert_eq!(how, 10);
+    }
+
+    #[test]
+    fn cached_date_and_hour_of_week_match_chrono_across_days() {
+        let mut b = EventBatchBuilder::new();
+        let times = [-1i64, 0, 86_399_999_999, 86_400_000_000, 1_709_546_400_000_000, 1_709_596_799_000_000, 1_709_596_800_000_000];
+        for t in times {
+            let mut e = sample();
+            e.time = t;
+            b.push(&e, "o", "record:0", "r");
+        }
+        let batch = b.finish();
+        let dates = batch.column_by_name(schema::DATE).unwrap().as_any().downcast_ref::<arrow::array::StringArray>().unwrap().clone();
+        let hows = batch.column_by_name(schema::HOUR_OF_WEEK).unwrap().as_any().downcast_ref::<arrow::array::UInt8Array>().unwrap().clone();
+        for (i, t) in times.iter().enumerate() {
+            let (d, h) = date_and_hour_of_week(*t);
+            assert_eq!((dates.value(i), hows.value(i)), (d.as_str(), h), "time {t}");
+        }
     }
 
     #[test]

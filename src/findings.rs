@@ -36,10 +36,15 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Context only; nothing to act on.
     Info,
+    /// Worth a look when triaging related findings.
     Low,
+    /// Unusual; review within a working day.
     Medium,
+    /// Likely malicious or a control disabled; review now.
     High,
+    /// High, and the initiator or pattern has never been seen before.
     Critical,
 }
 
@@ -97,9 +102,11 @@ pub struct Finding {
     pub finding_uid: String,
     /// The analytic's id (`logging_disabled`, `secret_access_volume`, ...).
     pub analytic_uid: String,
+    /// One line: what happened and who did it.
     pub title: String,
     /// What was observed, what was expected, from how many days, and why it matters.
     pub description: String,
+    /// See [`Severity`]; each analytic documents how it decides.
     pub severity: Severity,
     /// 0–100, see [`crate::scoring::risk_score`].
     pub risk_score: f64,
@@ -117,14 +124,23 @@ pub struct Finding {
     pub window_start: DateTime<Utc>,
     /// Last evidence time (or end of the scored bucket), UTC; also the partition date.
     pub window_end: DateTime<Utc>,
+    /// The evidence's `provider` (lake vocabulary).
     pub provider: String,
+    /// The account whose log recorded the evidence.
     pub account_uid: String,
+    /// Most common `region` of the evidence.
     pub region: Option<String>,
+    /// The principal the finding is about (`None` when the records name none).
     pub actor_uid: Option<String>,
+    /// Most common `src_ip` of the evidence.
     pub src_ip: Option<String>,
+    /// Most common `user_agent` of the evidence.
     pub user_agent: Option<String>,
+    /// The evidence's (most common) `service`.
     pub service: Option<String>,
+    /// The evidence's (most common) `operation`.
     pub operation: Option<String>,
+    /// The target, when the evidence has exactly one.
     pub resource_uid: Option<String>,
     /// `disable`, `enumeration`, `metadata` or `modification` (from the catalogue).
     pub data_component: String,
@@ -136,7 +152,9 @@ pub struct Finding {
     pub evidence_event_uids: Vec<String>,
     /// Number of evidence events, including any not listed in `evidence_event_uids`.
     pub evidence_count: u64,
+    /// Kept for the record but not alerting (`--fail-on` ignores it).
     pub suppressed: bool,
+    /// Why it is suppressed (routine change, allow-list, change request).
     pub suppression_reason: Option<String>,
     /// The run that produced the finding.
     pub run_uid: String,
@@ -574,17 +592,9 @@ fn clip(s: &str, max: usize) -> String {
 /// actor and title values clipped). Columns: severity, risk, window end (UTC, minutes),
 /// analytic, actor, operation, observed/expected, adjusted p, title.
 pub fn render_table(findings: &[Finding]) -> String {
-    let header = [
-        "SEVERITY",
-        "RISK",
-        "WINDOW_END",
-        "ANALYTIC",
-        "ACTOR",
-        "OPERATION",
-        "OBS/EXP",
-        "P_ADJ",
-        "TITLE",
-    ];
+    let header: Vec<&str> = "SEVERITY RISK WINDOW_END ANALYTIC ACTOR OPERATION OBS/EXP P_ADJ TITLE"
+        .split(' ')
+        .collect();
     let rows: Vec<[String; 9]> = findings
         .iter()
         .map(|f| {
@@ -614,18 +624,15 @@ pub fn render_table(findings: &[Finding]) -> String {
     }
     let mut out = String::new();
     let mut line = |cells: Vec<&str>| {
-        let mut s = String::new();
-        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
-            if i + 1 == cells.len() {
-                s.push_str(c);
-            } else {
-                s.push_str(&format!("{c:<w$}  ", w = *w));
-            }
-        }
-        out.push_str(s.trim_end());
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(padded.join("  ").trim_end());
         out.push('\n');
     };
-    line(header.to_vec());
+    line(header);
     for r in &rows {
         line(r.iter().map(String::as_str).collect());
     }

@@ -388,7 +388,10 @@ mod tests {
                 }
                 *types.entry(ty).or_insert(0u64) += 1;
                 let ip = r["sourceIPAddress"].as_str().unwrap();
-                assert!(ip.parse::<std::net::IpAddr>().is_ok() || ip.ends_with(".amazonaws.com") || ip == "AWS Internal", "{ip}");
+                match ip.parse::<std::net::IpAddr>() {
+                    Ok(addr) => assert_eq!(addr.to_string(), ip, "canonical address text"),
+                    Err(_) => assert!(ip.ends_with(".amazonaws.com") || ip == "AWS Internal", "{ip}"),
+                }
             }
         }
         assert_eq!(n, s.events);

@@ -146,8 +146,11 @@ pub fn ints(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
 /// tag, with the request condition that must also hold.
 #[derive(Debug, Clone)]
 pub struct TaggedOperation {
+    /// `provider` as written in the lake.
     pub provider: String,
+    /// `service` as written in the lake.
     pub service: String,
+    /// `operation` as written in the lake.
     pub operation: String,
     /// Keys that must be JSON `true` in `request_params`; empty when any winning entry is
     /// unconditional.

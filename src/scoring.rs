@@ -120,13 +120,20 @@ pub fn dispersion_test_p(counts: &[u64]) -> Option<f64> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum CountModel {
     /// Poisson with rate `lambda` (events per bucket).
-    Poisson { lambda: f64 },
+    Poisson {
+        /// Events per bucket.
+        lambda: f64,
+    },
     /// Negative binomial in statrs' parameterisation; `mean` and `variance` are the
     /// history's moments it was fitted from (events per bucket).
     NegativeBinomial {
+        /// Number of successes (dispersion: smaller is burstier).
         r: f64,
+        /// Success probability.
         p: f64,
+        /// Sample mean of the history (events per bucket).
         mean: f64,
+        /// Sample variance of the history (events² per bucket).
         variance: f64,
     },
 }

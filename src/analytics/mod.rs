@@ -75,7 +75,9 @@ pub struct DetectContext<'a> {
     pub as_of: DateTime<Utc>,
     /// Scoring window length (default 24 h); history is everything before its start.
     pub window: Duration,
+    /// Operation → tags and techniques.
     pub catalog: &'a Catalog,
+    /// `[analytics]` settings.
     pub config: &'a AnalyticsConfig,
     /// Written into every finding's `run_uid`.
     pub run_uid: &'a str,

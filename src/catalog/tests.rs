@@ -16,6 +16,7 @@ fn builtin_passes_lint_and_loads() {
                 .join("\n")
         );
     }
+    assert!(lint_builtin().is_empty());
     let c = Catalog::load_builtin().unwrap();
     assert_eq!(c.entries().len(), 43);
     assert_eq!(c.entries_with_tag("logging_disable").len(), 12);

@@ -506,7 +506,9 @@ impl Org {
             let office = if p.tz < 0 { office_us.clone() } else { office_eu.clone() };
             let mut srcs = vec![Src::Ip(office), Src::Ip(doc_ip(mix(pid)))];
             if p.ipv6 {
-                srcs.push(Src::Ip(format!("2001:db8:{:x}:{:x}::{:x}", (pid >> 16) & 0xffff, (pid >> 32) & 0xfff, (pid >> 48) & 0xfff + 1)));
+                // Canonical (RFC 5952) text, as CloudTrail writes it.
+                let v6 = std::net::Ipv6Addr::new(0x2001, 0xdb8, (pid >> 16) as u16 | 1, (pid >> 32) as u16 & 0xfff, 0, 0, 0, ((pid >> 48) as u16 & 0xfff) + 1);
+                srcs.push(Src::Ip(v6.to_string()));
             }
             srcs.push(Src::Host("AWS Internal"));
             let browser = [UA_CHROME, UA_SAFARI, UA_FIREFOX][(pid % 3) as usize];

@@ -43,9 +43,9 @@
 //! | `src_ip` / `src_port` / `src_host` | `callerIpAddress` → `httpRequest.clientIpAddress` / `http_request.client_ip_address` / `HTTPRequest` → `ipaddr` claim → `kube-audit` `sourceIPs[0]`, through [`net::split_src`](super::net::split_src) (storage logs add a port) |
 //! | `user_agent` | `properties.userAgentHeader` (storage) → `kube-audit` `userAgent`; ARM records log none |
 //! | `service` | the resource-provider namespace: head of the operation name (`MICROSOFT.KEYVAULT/…`) → `resourceProviderName` / `ResourceProviderValue` → last `/providers/<ns>` of the resource id → `Microsoft.Storage` for `Storage*` categories → `unknown`; one spelling whatever the logged case ([`shared::canonical_provider`]: `Microsoft.KeyVault`) |
-//! | `operation` | `operationName` (string or `{value}`) → `operation_name` → `OperationNameValue` → `OperationName`, **upper-cased**: the diagnostic and Sentinel shapes log `MICROSOFT.KEYVAULT/VAULTS/DELETE`, REST logs `Microsoft.KeyVault/vaults/delete`, Panther copies both; upper case is Microsoft's own spelling in two of the three, so it is the canonical one (storage operations too: `GetBlob` → `GETBLOB`) |
-//! | `status`, `status_raw` | `status` (`{value}` or text) → `ActivityStatusValue` / `ActivityStatus` → `resultType` → `properties.activityStatusValue` → first part of `resultSignature` (`Succeeded.OK`) → storage `statusCode` → `kube-audit` `responseStatus.code`, through [`status_of`]; `status_raw` is that text as logged |
-//! | `error_code`, `error_message` | failures only: `properties.statusMessage.error.code` → `subStatus` / `ActivitySubstatusValue` → `properties.statusCode` → `resultSignature` (after the `.`) → storage `statusText` / `statusCode`; message: `statusMessage.error.message` → `resultDescription` → `kube-audit` `responseStatus.message` |
+//! | `operation` | `OperationNameValue` (Sentinel; its `OperationName` column is the localized display name, read only when there is no value column) → `operationName` (string or `{value}`) → `operation_name`, **upper-cased**: the diagnostic and Sentinel shapes log `MICROSOFT.KEYVAULT/VAULTS/DELETE`, REST logs `Microsoft.KeyVault/vaults/delete`, Panther copies both; upper case is Microsoft's own spelling in two of the three, so it is the canonical one (storage operations too: `GetBlob` → `GETBLOB`) |
+//! | `status`, `status_raw` | `status` (`{value}` or text) → `ActivityStatusValue` / `ActivityStatus` → `resultType` → `properties.activityStatusValue` → first part of `resultSignature` (`Succeeded.OK`) → storage `statusCode` (`status_raw` = `statusText` when logged) → storage `properties.metricResponseType` (`…Success` → `success`, `…Error` / `…Failure` → `failure`) → `kube-audit` `responseStatus.code`, through [`status_of`]; `status_raw` is that text as logged |
+//! | `error_code`, `error_message` | failures only: `properties.statusMessage.error.code` → `subStatus` / `ActivitySubstatusValue` → `properties.statusCode` → `resultSignature` (after the `.`) → storage `statusText` / `statusCode` / `properties.metricResponseType`; message: `statusMessage.error.message` → `resultDescription` → `kube-audit` `responseStatus.message` |
 //! | `resource_uid` | storage categories: `properties.objectKey` → `uri` without its query (SAS signatures are not copied) → the resource id; else `resourceId` / `resource_id` / `_ResourceId` / `ResourceId` → `properties.entity` → `authorization.scope`. ARM ids are case-insensitive and every shape spells them differently, so they are lower-cased. |
 //! | `request_params` | `Properties_d` / `properties` / `Properties`: an object as JSON text; a string holding JSON decoded once (case P24); a string that is not JSON kept as a JSON string literal (the record is kept). Nested strings (`responseBody`, `requestbody`, `statusMessage`, `log`) stay strings. |
 //! | `response_elements` | NULL (`responseBody` stays inside `request_params`) |
@@ -115,7 +115,9 @@ pub(crate) fn normalise_record(rec: &Obj) -> Result<Event<'static>, Reject> {
         },
         other => other?,
     };
-    let operation_raw = first(rec, &["operationName", "operation_name", "OperationNameValue", "OperationName"])
+    // Sentinel's `OperationName` is the localized display name (`Delete Key Vault`): its
+    // `OperationNameValue` comes first (a case-insensitive `operationName` would find it).
+    let operation_raw = first(rec, &["OperationNameValue", "operationName", "operation_name"])
         .ok_or_else(|| Reject::missing("missing_operation_name", "operationName"))?;
     let operation = operation_raw.to_ascii_uppercase();
     let resource_id = first(rec, &["resourceId", "resource_id", "_ResourceId", "ResourceId"]);
@@ -233,6 +235,19 @@ fn status(rec: &Obj, prop: &dyn Fn(&str) -> Option<String>, kube: Option<&Obj>) 
         let s = status_of(&code);
         return (s, field(rec, "statusText").or(Some(code)));
     }
+    if let Some(m) = prop("metricResponseType") {
+        // Storage logs: `Success`, `SASSuccess`, `AnonymousSuccess`, `ClientOtherError`,
+        // `AuthorizationError`, `NetworkError`, ...
+        let l = m.to_ascii_lowercase();
+        let s = if l.ends_with("success") {
+            Status::Success
+        } else if l.contains("error") || l.contains("failure") {
+            Status::Failure
+        } else {
+            Status::Unknown
+        };
+        return (s, Some(m));
+    }
     if let Some(code) = kube.and_then(|l| object(l, &["responseStatus"])).and_then(|r| field(&r, "code")) {
         return (status_of(&code), Some(code));
     }
@@ -268,6 +283,7 @@ fn error_of(rec: &Obj, prop: &dyn Fn(&str) -> Option<String>, kube: Option<&Obj>
         .or_else(|| prop("statusCode"))
         .or_else(|| field(rec, "resultSignature").map(|s| s.split_once('.').map_or(s.clone(), |(_, tail)| tail.to_string())))
         .or_else(|| first(rec, &["statusText", "statusCode"]))
+        .or_else(|| prop("metricResponseType"))
         .or_else(|| kube.and_then(|l| object(l, &["responseStatus"])).and_then(|r| field(&r, "code")));
     let message = err
         .as_ref()

@@ -101,11 +101,12 @@ pub fn detect_probe(p: &Probe<'_>) -> Option<LogFormat> {
     {
         return Some(LogFormat::EntraAudit);
     }
-    // Key Vault resource log: AuditEvent on a vault (storage / Event Hub record, or a Log
-    // Analytics `AzureDiagnostics` row naming the provider).
-    if category == "auditevent"
+    // Key Vault resource log: AuditEvent on a vault (storage / Event Hub record, a Log
+    // Analytics `AzureDiagnostics` row naming the provider, an `AZKVAuditLogs` row).
+    if (category == "auditevent"
         && (resource_id.contains("/PROVIDERS/MICROSOFT.KEYVAULT/")
-            || p.str("ResourceProvider").is_some_and(|r| r.eq_ignore_ascii_case("MICROSOFT.KEYVAULT")))
+            || p.str("ResourceProvider").is_some_and(|r| r.eq_ignore_ascii_case("MICROSOFT.KEYVAULT"))))
+        || type_lower == "azkvauditlogs"
     {
         return Some(LogFormat::KeyVaultAudit);
     }

@@ -12,6 +12,10 @@
 //!   `OperationName`, `ResultType`, `CallerIPAddress`, `ResourceId`, `SubscriptionId`,
 //!   `DurationMs`, and flattened columns: claims as `identity_claim_<claim>_<s|g>`, properties
 //!   as `id_s`, `clientInfo_s`, `httpStatusCode_d`, `requestUri_s`, `isAccessPolicyMatch_b`.
+//! - **Log Analytics `AZKVAuditLogs`** (resource-specific table) rows: `TimeGenerated`,
+//!   `OperationName`, `ResultType`, `CallerIpAddress`, `Identity` (JSON text of
+//!   `{"claim": {...}}`), `Id`, `ClientInfo`, `HttpStatusCode`, `RequestUri`, `_ResourceId`,
+//!   `SubscriptionId`.
 //!
 //! Claims are found under any spelling: claim-type URIs
 //! (`http://schemas.microsoft.com/identity/claims/objectidentifier`,
@@ -31,12 +35,12 @@
 //! | actor | [`shared::claims_actor`] over the claims (no `caller` here): a UPN → `user`, key = UPN lower-cased with an identity-provider prefix (`live.com#`) removed, name = the UPN as logged (prefix kept); `idtyp` `app` / an object id / an `appid` → `service_principal`, key = object id (`oid`), else `appid`, name = `appid`; `xms_mirid` → `managed_identity`; no identity (unauthenticated `401` calls) → `none` |
 //! | `actor_account_uid` | `tid` claim (the caller's home tenant) |
 //! | `src_ip` / `src_port` / `src_host` | `callerIpAddress` / `CallerIPAddress` |
-//! | `user_agent` | `properties.clientInfo` / `clientInfo_s` |
+//! | `user_agent` | `properties.clientInfo` / `clientInfo_s` / `ClientInfo` |
 //! | `service` | `Microsoft.KeyVault` |
 //! | `operation` | `operationName` / `OperationName` as logged (Key Vault spells each one way: `SecretGet`) |
 //! | `status`, `status_raw` | see the status table; `status_raw` = `resultType` (else the HTTP status) |
 //! | `error_code`, `error_message` | failures only: `resultSignature` (`Forbidden`, `Unauthorized`) → `httpStatusCode`; `resultDescription` |
-//! | `resource_uid` | the secret / key / certificate URL `properties.id` / `id_s` as logged (version segment kept) → the vault's resource id (lower-cased) |
+//! | `resource_uid` | the secret / key / certificate URL `properties.id` / `id_s` / `Id` as logged (version segment kept) → the vault's resource id (lower-cased) |
 //! | `request_params` | `properties` as JSON text; for Log Analytics rows an object of the flattened property columns (`id_s` → `id`, `httpStatusCode_d` → `httpStatusCode`, ...) |
 //! | `response_elements` | NULL |
 //!
@@ -88,12 +92,15 @@ pub(crate) fn normalise_record(rec: &Obj) -> Result<Event<'static>, Reject> {
         .ok_or_else(|| Reject::missing("missing_subscription_id", "resourceId"))?;
 
     let props = object(rec, &["properties"]);
-    // A property from `properties`, else from its flattened Log Analytics column.
+    // A property from `properties`, else from its flattened `AzureDiagnostics` column
+    // (`id_s`), else from a top-level column of the same name (`AZKVAuditLogs`: `Id`,
+    // `ClientInfo`, `HttpStatusCode`).
     let prop = |k: &str| {
         props
             .as_deref()
             .and_then(|p| field(p, k))
             .or_else(|| SUFFIXES.iter().find_map(|s| field(rec, &format!("{k}{s}"))))
+            .or_else(|| if props.is_none() { field(rec, k) } else { None })
     };
 
     let identity = object(rec, &["identity"]);

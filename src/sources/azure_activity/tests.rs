@@ -98,6 +98,9 @@ fn p24_json_encoded_properties_and_identity() {
     assert_eq!(c.events[0]["operation"], "MICROSOFT.STORAGE/STORAGEACCOUNTS/WRITE");
     assert_eq!(c.events[0]["time"], "2024-05-09T17:11:48.506970Z");
     assert_eq!(c.events[0]["src_ip"], "203.0.113.9");
+    // The whole record is kept as logged (its JSON strings undecoded).
+    let line2 = std::fs::read_to_string(shared_path("cases/P24-azure-json-encoded-properties/input.jsonl").unwrap()).unwrap();
+    assert_eq!(c.events[1]["raw_event"].as_str(), line2.lines().nth(1));
     // Decoded once: the string `identity` and `properties` of record 2.
     assert_eq!(params(&c.events[1]), json!({"statusCode": "OK", "serviceRequestId": null}));
     assert_eq!(c.events[1]["time"], "2024-05-09T17:12:10Z");
@@ -312,6 +315,8 @@ fn real_panther_diagnostic_records() {
     assert_eq!((e["actor_type"].as_str(), e["actor_uid"].as_str()), (Some("unknown"), Some("key1(example_hash)")));
     assert_eq!(e["resource_uid"], "/mystorageaccount/corporate-files/documents/internal_doc_8.txt.ENCRYPTED");
     assert!(e["user_agent"].as_str().unwrap().starts_with("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)"));
+    let e = c.at("line:163");
+    assert_eq!((e["status"].as_str(), e["status_raw"].as_str()), (Some("failure"), Some("AuthorizationFailure")));
     let e = c.at("line:173");
     assert_eq!((e["status"].as_str(), e["operation"].as_str()), (Some("success"), Some("PUTBLOB")));
     assert_eq!(e["actor_type"], "none");
@@ -332,4 +337,42 @@ fn kube_audit_with_time_is_read() {
     assert_eq!(e["user_agent"], "kubectl/v1.28.0");
     assert_eq!((e["status"].as_str(), e["error_code"].as_str(), e["error_message"].as_str()), (Some("failure"), Some("403"), Some("forbidden")));
     assert_eq!(e["service"], "Microsoft.ContainerService");
+}
+
+#[test]
+fn sentinel_operation_value_beats_display_name() {
+    let e = one(r#"{"Type":"AzureActivity","TimeGenerated":"2024-01-01T00:00:00Z","OperationName":"Delete Key Vault","OperationNameValue":"Microsoft.KeyVault/vaults/delete","ActivityStatusValue":"Succeeded","SubscriptionId":"S","EventDataId":"E","TenantId":"WORKSPACE","Caller":"a@b.c"}"#);
+    assert_eq!(e["operation"], "MICROSOFT.KEYVAULT/VAULTS/DELETE");
+    assert_eq!(e["account_uid"], "s");
+    // No subscription at all in a Sentinel row: its TenantId (the workspace) is not used.
+    let c = run_bytes(br#"{"Type":"AzureActivity","TimeGenerated":"2024-01-01T00:00:00Z","OperationNameValue":"X/Y","TenantId":"WORKSPACE"}"#, AZ);
+    assert_eq!(c.rejects[0].1, "missing_subscription_id");
+}
+
+#[test]
+fn mixed_stream_goes_to_the_right_sibling() {
+    let data = concat!(
+        r#"{"time":"2024-01-01T00:00:00Z","resourceId":"/subscriptions/s/x","operationName":"MICROSOFT.WEB/SITES/DELETE","category":"Administrative","resultType":"Success"}"#, "\n",
+        r#"{"time":"2024-01-01T00:00:01Z","resourceId":"/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/V","operationName":"SecretGet","category":"AuditEvent","resultType":"Success"}"#, "\n",
+        r#"{"time":"2024-01-01T00:00:02Z","resourceId":"/tenants/t/providers/Microsoft.aadiam","operationName":"Sign-in activity","category":"SignInLogs","tenantId":"t","resultType":"0","properties":{"id":"i","userPrincipalName":"a@b.c"}}"#, "\n",
+    );
+    let c = run_bytes(data.as_bytes(), None);
+    assert!(c.rejects.is_empty(), "{:?}", c.rejects);
+    let formats: Vec<&str> = c.events.iter().map(|e| e["log_format"].as_str().unwrap()).collect();
+    assert_eq!(formats, ["azure_activity", "keyvault_audit", "entra_signin"]);
+    // Also under a forced format.
+    let c = run_bytes(data.as_bytes(), AZ);
+    let formats: Vec<&str> = c.events.iter().map(|e| e["log_format"].as_str().unwrap()).collect();
+    assert_eq!(formats, ["azure_activity", "keyvault_audit", "entra_signin"]);
+}
+
+#[test]
+fn raw_event_only_when_asked() {
+    let rec = r#"{"time":"2024-01-01T00:00:00Z","resourceId":"/subscriptions/s/x","operationName":"A/B","resultType":"Success"}"#;
+    let mut out = Vec::new();
+    AzureActivity.normalise(rec, &NormaliseOptions { keep_raw: false }, &mut out).unwrap();
+    assert_eq!(out[0].raw_event, None);
+    out.clear();
+    AzureActivity.normalise(rec, &NormaliseOptions { keep_raw: true }, &mut out).unwrap();
+    assert_eq!(out[0].raw_event.as_deref(), Some(rec));
 }

@@ -225,7 +225,7 @@ fn real_panther_diagnostic_records() {
     assert!(c.rejects.is_empty(), "{:?}", c.rejects);
     assert_eq!(c.events.len(), 48);
     let audits = c.events.iter().filter(|e| e["log_format"] == "entra_audit").count();
-    assert_eq!((audits, c.events.len() - audits), (22, 26));
+    assert_eq!((audits, c.events.len() - audits), (21, 27));
 
     // Graph category in `category`, tenant-scope resource id.
     let e = c.at("line:1");

@@ -136,3 +136,17 @@ fn real_msdocs_jsonlines_and_envelope_agree() {
     }
     assert_ne!(lines.events[0]["event_uid"], lines.events[1]["event_uid"]);
 }
+
+#[test]
+fn azkv_audit_logs_table_row() {
+    let row = r#"{"TimeGenerated":"2024-06-01T10:20:30.1234567Z","Type":"AZKVAuditLogs","OperationName":"SecretGet","ResultType":"Success","CallerIpAddress":"203.0.113.50","Identity":"{\"claim\":{\"upn\":\"Bob@Example.com\",\"oid\":\"O\"}}","Id":"https://kv-example.vault.azure.net/secrets/db-password","ClientInfo":"az-cli","HttpStatusCode":"200","_ResourceId":"/subscriptions/S1/resourcegroups/rg/providers/microsoft.keyvault/vaults/kv-example"}"#;
+    let c = run_bytes(row.as_bytes(), None);
+    assert!(c.rejects.is_empty(), "{:?}", c.rejects);
+    let e = &c.events[0];
+    assert_eq!(e["log_format"], "keyvault_audit");
+    assert_eq!(e["actor_uid"], "bob@example.com");
+    assert_eq!(e["resource_uid"], "https://kv-example.vault.azure.net/secrets/db-password");
+    assert_eq!(e["user_agent"], "az-cli");
+    assert_eq!(e["account_uid"], "s1");
+    assert_eq!(e["status"], "success");
+}
