@@ -404,8 +404,26 @@ fn finding(
         window_secrets.len(),
     );
     let days = history_hours as f64 / 24.0;
+    // The busiest hour is scored, but a burst often straddles an hour boundary: say what
+    // the whole window holds so that no read of the burst goes unreported.
+    let mut window_ops: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in all {
+        *window_ops.entry(&r.operation).or_default() += 1;
+    }
+    let window_text = if all.len() > rs.len() {
+        let (first, last) = all.iter().fold((i64::MAX, i64::MIN), |(a, b), r| (a.min(r.t), b.max(r.t)));
+        format!(
+            " In the whole window it made {} secret reads ({}) between {} and {} UTC.",
+            all.len(),
+            window_ops.iter().map(|(op, n)| format!("{op} ×{n}")).collect::<Vec<_>>().join(", "),
+            time(first).format("%Y-%m-%d %H:%M:%S"),
+            time(last).format("%Y-%m-%d %H:%M:%S"),
+        )
+    } else {
+        String::new()
+    };
     let read_text = format!(
-        "{actor} ({population}) made {observed} secret reads between {} and {} UTC ({}{}); {secret_text}.",
+        "{actor} ({population}) made {observed} secret reads between {} and {} UTC ({}{}); {secret_text}.{window_text}",
         hour_start.format("%Y-%m-%d %H:%M"),
         hour_end.format("%H:%M"),
         breakdown.join(", "),
