@@ -27,7 +27,7 @@ Both sides get the same number of threads (``--threads``, default 2: DuckDB ``SE
 threads``; cloudsift ``RAYON_NUM_THREADS``). Each side runs ``--runs`` times (default 3,
 interleaved); the table reports medians of wall time, throughput in MB/s of *uncompressed*
 JSON (1 MB = 10^6 bytes) and the peak RSS (``/usr/bin/time -v`` when present, else
-``getrusage`` of the children). Afterwards the two outputs are checked: same row count, same
+``getrusage`` of the children; DuckDB's includes its Python interpreter, about 30 MB). Afterwards the two outputs are checked: same row count, same
 column names and types, and per-column agreement of the values joined on ``event_uid``.
 
 Not done on the DuckDB side (so the comparison does not flatter cloudsift): deduplication by
@@ -268,6 +268,7 @@ def worker(argv: list[str]) -> int:
     files_glob, out_dir, threads, mode, keep_raw, dedup, max_object = argv
     Path(out_dir).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET threads = {int(threads)}")
     con.execute("SET preserve_insertion_order = true")
@@ -353,6 +354,7 @@ def verify(py: Path, cs_lake: Path, dd_out: Path, threads: int) -> dict:
     code = f"""
 import duckdb, json
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 con.execute("SET TimeZone = 'UTC'")
 con.execute("SET threads = {threads}")
 a = {sql_quote(str(cs_lake / 'events' / '**' / '*.parquet'))}
@@ -380,7 +382,7 @@ print(json.dumps(out))
     if p.returncode != 0:
         log(p.stderr[-3000:])
         raise SystemExit("verification query failed")
-    return json.loads(p.stdout)
+    return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 def cpu_model() -> str:
@@ -473,14 +475,15 @@ def main() -> int:
 
     version = subprocess.run([str(py), "-c", "import duckdb; print(duckdb.__version__)"], capture_output=True, text=True).stdout.strip()
     med = {k: (statistics.median(w for w, _ in v), statistics.median(r for _, r in v)) for k, v in results.items()}
+    best = {k: min(w for w, _ in v) for k, v in results.items()}
     print()
     print(f"Corpus: `cloudsift generate --days {args.days} --scale {scale} --seed {args.seed}`: {st['objects']:,} CloudTrail "
           f"objects, {mb:,.0f} MB of JSON ({st['gzip_bytes'] / 1e6:,.0f} MB gzip). Machine: {os.cpu_count()} cores "
           f"({cpu_model()}), {args.threads} threads per side, DuckDB {version}, median of {args.runs} run(s); "
           f"MB = 10^6 bytes of uncompressed JSON.")
     print()
-    print("| tool | raw_event | wall time (s) | throughput (MB/s) | peak RSS (MB) | Parquet out (MB) | rows |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| tool | raw_event | median wall (s) | fastest (s) | throughput (MB/s, median) | peak RSS (MB) | Parquet out (MB) | rows |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for v in variants:
         wall, rss = med[v]
         if v[0] == "cloudsift":
@@ -488,16 +491,17 @@ def main() -> int:
         else:
             rows = checks[v]["rows"][1]
         rows_text = f"{rows:,}" if rows is not None else "?"
-        print(f"| {label(v)} | {'kept' if v[2] else 'dropped'} | {wall:.2f} | {mb / wall:,.1f} | {rss:,.0f} | "
+        print(f"| {label(v)} | {'kept' if v[2] else 'dropped'} | {wall:.2f} | {best[v]:.2f} | {mb / wall:,.1f} | {rss:,.0f} | "
               f"{outputs[v][1] / 1e6:,.0f} | {rows_text} |")
     print()
     for raw in sorted({v[2] for v in variants}):
         cs = med[("cloudsift", "", raw)][0]
         duck = [(med[v][0], v) for v in variants if v[0] == "DuckDB" and v[2] == raw]
-        best, bv = min(duck)
-        ratio = best / cs
-        print(f"- raw_event {'kept' if raw else 'dropped'}: cloudsift/DuckDB throughput ratio **{ratio:.2f}×** against "
-              f"the faster DuckDB variant ({label(bv)}; {'cloudsift faster' if ratio > 1 else 'DuckDB faster'})"
+        fastest, bv = min(duck)
+        ratio = fastest / cs
+        print(f"- raw_event {'kept' if raw else 'dropped'}: cloudsift/DuckDB throughput ratio **{ratio:.2f}×** (medians) "
+              f"against the faster DuckDB variant ({label(bv)}; {'cloudsift faster' if ratio > 1 else 'DuckDB faster'}); "
+              f"{best[bv] / best[('cloudsift', '', raw)]:.2f}× on the fastest runs"
               + "".join(f"; {w / cs:.2f}× against {label(x)}" for w, x in duck if x != bv) + ".")
     ok = True
     for v, c in checks.items():

@@ -63,15 +63,26 @@ fn corpus() -> Corpus {
     let root = dir.path().join("corpus");
     // Wednesday and Thursday: weekdays, so people's activity is in the mix.
     let end = chrono::NaiveDate::from_ymd_opt(2024, 3, 28).expect("valid date");
-    let opts = GenerateOptions { days: 2, scale: 0.75, end, ..GenerateOptions::new(&root) };
+    let opts = GenerateOptions {
+        days: 2,
+        scale: 0.75,
+        end,
+        ..GenerateOptions::new(&root)
+    };
     let summary = generate(&opts, &|_| {}).expect("generate corpus");
     let mut paths = Vec::new();
     objects(&root.join("AWSLogs"), &mut paths);
     paths.sort();
-    let largest = paths.iter().max_by_key(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).expect("objects").clone();
+    let largest = paths
+        .iter()
+        .max_by_key(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .expect("objects")
+        .clone();
     let gz = std::fs::read(&largest).expect("read object");
     let mut json = Vec::new();
-    flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut json).expect("gunzip");
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut json)
+        .expect("gunzip");
     eprintln!(
         "corpus: {} objects, {} records, {:.1} MB JSON; largest object {:.0} KB JSON",
         summary.objects,
@@ -79,7 +90,12 @@ fn corpus() -> Corpus {
         summary.uncompressed_bytes as f64 / 1e6,
         json.len() as f64 / 1e3
     );
-    Corpus { _dir: dir, root, json_bytes: summary.uncompressed_bytes, largest: (largest, gz, json.len() as u64) }
+    Corpus {
+        _dir: dir,
+        root,
+        json_bytes: summary.uncompressed_bytes,
+        largest: (largest, gz, json.len() as u64),
+    }
 }
 
 fn benches(c: &mut Criterion) {
@@ -90,8 +106,15 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("read_object");
     g.throughput(Throughput::Bytes(*json_len));
     for keep_raw in [false, true] {
-        let opts = ReadOptions { keep_raw, ..ReadOptions::default() };
-        let id = if keep_raw { "cloudtrail_object_raw_event" } else { "cloudtrail_object" };
+        let opts = ReadOptions {
+            keep_raw,
+            ..ReadOptions::default()
+        };
+        let id = if keep_raw {
+            "cloudtrail_object_raw_event"
+        } else {
+            "cloudtrail_object"
+        };
         g.bench_function(id, |b| {
             b.iter(|| {
                 let mut sink = Count::default();
@@ -107,12 +130,19 @@ fn benches(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(corpus.json_bytes));
     let inputs = vec![corpus.root.join("AWSLogs")];
     for keep_raw in [false, true] {
-        let id = if keep_raw { "corpus_raw_event" } else { "corpus_no_raw_event" };
+        let id = if keep_raw {
+            "corpus_raw_event"
+        } else {
+            "corpus_no_raw_event"
+        };
         g.bench_function(id, |b| {
             b.iter_batched(
                 || tempfile::tempdir().expect("lake dir"),
                 |lake| {
-                    let opts = IngestOptions { keep_raw, ..IngestOptions::default() };
+                    let opts = IngestOptions {
+                        keep_raw,
+                        ..IngestOptions::default()
+                    };
                     let s = ingest_paths(&inputs, lake.path(), &opts).expect("ingest");
                     black_box(s.written);
                     lake

@@ -35,13 +35,12 @@ use serde::{Deserialize, Serialize};
 use crate::schema::Provider;
 use crate::{Error, Result};
 
-/// The catalogue files compiled into the binary: (path shown in messages, text). Add a
-/// line here when a `catalog/<provider>.toml` is added.
-/// The catalogue files compiled into the binary: (origin, TOML text).
+/// The catalogue files compiled into the binary: (path shown in messages, TOML text).
 pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
     BUILTIN
 }
 
+/// Add a line here when a `catalog/<provider>.toml` is added.
 const BUILTIN: &[(&str, &str)] = &[("catalog/aws.toml", include_str!("../catalog/aws.toml"))];
 
 /// ATT&CK data components (data source "Cloud Service") an entry may name.

@@ -142,30 +142,48 @@ impl std::ops::AddAssign for GenerateSummary {
 /// [`Error::Io`] (with the path) when a folder or file cannot be written.
 pub fn generate(opts: &GenerateOptions, progress: &dyn Fn(u64)) -> Result<GenerateSummary> {
     if opts.days == 0 || opts.days > 3660 {
-        return Err(Error::config("generate.days", format!("must be between 1 and 3660, not {}", opts.days)));
+        return Err(Error::config(
+            "generate.days",
+            format!("must be between 1 and 3660, not {}", opts.days),
+        ));
     }
     if !(opts.scale.is_finite() && opts.scale > 0.0 && opts.scale <= 10_000.0) {
-        return Err(Error::config("generate.scale", format!("must be a number above 0 (and at most 10000), not {}", opts.scale)));
+        return Err(Error::config(
+            "generate.scale",
+            format!(
+                "must be a number above 0 (and at most 10000), not {}",
+                opts.scale
+            ),
+        ));
     }
     let logs = opts.out.join("AWSLogs");
     if std::fs::read_dir(&logs).is_ok_and(|mut d| d.next().is_some()) {
         return Err(Error::config(
             "generate.out",
-            format!("{} already holds generated logs; choose an empty folder or remove it first", logs.display()),
+            format!(
+                "{} already holds generated logs; choose an empty folder or remove it first",
+                logs.display()
+            ),
         ));
     }
-    let last = opts.end.signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days();
+    let last = opts
+        .end
+        .signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch"))
+        .num_days();
     let first = last - (opts.days as i64 - 1);
     let org = org::Org::build(opts.seed, opts.scale);
     let plan = attacks::plan(&org, first, last);
-    let units: Vec<(u8, i64)> =
-        (first..=last).flat_map(|d| (0..org.accounts.len() as u8).map(move |a| (a, d))).collect();
+    let units: Vec<(u8, i64)> = (first..=last)
+        .flat_map(|d| (0..org.accounts.len() as u8).map(move |a| (a, d)))
+        .collect();
     let written = AtomicU64::new(0);
     let result = std::thread::scope(|scope| {
         let worker = scope.spawn(|| {
             units
                 .par_iter()
-                .map(|&(account, day)| write_account_day(&org, &plan, &opts.out, account, day, &written))
+                .map(|&(account, day)| {
+                    write_account_day(&org, &plan, &opts.out, account, day, &written)
+                })
                 .try_reduce(GenerateSummary::default, |mut a, b| {
                     a += b;
                     Ok(a)
@@ -175,13 +193,18 @@ pub fn generate(opts: &GenerateOptions, progress: &dyn Fn(u64)) -> Result<Genera
             progress(written.load(Ordering::Relaxed));
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        worker.join().map_err(|_| Error::Internal("a generator thread panicked".into()))
+        worker
+            .join()
+            .map_err(|_| Error::Internal("a generator thread panicked".into()))
     })?;
     let mut summary = result?;
     let labels_path = opts.out.join("labels.jsonl");
     let mut text = String::new();
     for l in &plan.labels {
-        text.push_str(&serde_json::to_string(l).map_err(|e| Error::Internal(format!("label to JSON: {e}")))?);
+        text.push_str(
+            &serde_json::to_string(l)
+                .map_err(|e| Error::Internal(format!("label to JSON: {e}")))?,
+        );
         text.push('\n');
     }
     write_file(&labels_path, text.as_bytes())?;
@@ -191,11 +214,21 @@ pub fn generate(opts: &GenerateOptions, progress: &dyn Fn(u64)) -> Result<Genera
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+    std::fs::write(path, bytes).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Generates, renders and writes the objects of one account-day.
-fn write_account_day(org: &org::Org, plan: &attacks::Plan, out: &Path, account: u8, day_num: i64, written: &AtomicU64) -> Result<GenerateSummary> {
+fn write_account_day(
+    org: &org::Org,
+    plan: &attacks::Plan,
+    out: &Path,
+    account: u8,
+    day_num: i64,
+    written: &AtomicU64,
+) -> Result<GenerateSummary> {
     let mut day = activity::Day::new(org, account, day_num);
     day.ordinary();
     plan.inject(&mut day);
@@ -204,9 +237,23 @@ fn write_account_day(org: &org::Org, plan: &attacks::Plan, out: &Path, account: 
 
     let acct = &org.accounts[account as usize];
     let day_start = day_num * 86_400;
-    let date = DateTime::from_timestamp(day_start, 0).unwrap_or_default().format("%Y-%m-%d").to_string();
-    let render = record::Render { org, account: acct, day_start, date, fixed_ids: &plan.ids };
-    let mut rng = rng::Rng::new(rng::hash(&[org.seed, 0x7e4d, account as u64, day_num as u64]));
+    let date = DateTime::from_timestamp(day_start, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%d")
+        .to_string();
+    let render = record::Render {
+        org,
+        account: acct,
+        day_start,
+        date,
+        fixed_ids: &plan.ids,
+    };
+    let mut rng = rng::Rng::new(rng::hash(&[
+        org.seed,
+        0x7e4d,
+        account as u64,
+        day_num as u64,
+    ]));
     let mut json = Vec::with_capacity(1 << 20);
     let mut gz = Vec::with_capacity(1 << 18);
     let mut made_dir = PathBuf::new();
@@ -224,9 +271,16 @@ fn write_account_day(org: &org::Org, plan: &attacks::Plan, out: &Path, account: 
 
         let region = org::REGIONS[group[0].region as usize];
         let stamp = DateTime::from_timestamp((group[0].window + 1) * 300, 0).unwrap_or_default();
-        let dir = out.join(format!("AWSLogs/{}/CloudTrail/{region}/{}", acct.id, stamp.format("%Y/%m/%d")));
+        let dir = out.join(format!(
+            "AWSLogs/{}/CloudTrail/{region}/{}",
+            acct.id,
+            stamp.format("%Y/%m/%d")
+        ));
         if dir != made_dir {
-            std::fs::create_dir_all(&dir).map_err(|source| Error::Io { path: dir.clone(), source })?;
+            std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+                path: dir.clone(),
+                source,
+            })?;
             made_dir.clone_from(&dir);
         }
         let mut suffix = Vec::with_capacity(16);
@@ -239,7 +293,12 @@ fn write_account_day(org: &org::Org, plan: &attacks::Plan, out: &Path, account: 
         );
         gz.clear();
         let mut enc = GzEncoder::new(&mut gz, Compression::fast());
-        std::io::Write::write_all(&mut enc, &json).and_then(|_| enc.finish().map(|_| ())).map_err(|source| Error::Io { path: dir.join(&name), source })?;
+        std::io::Write::write_all(&mut enc, &json)
+            .and_then(|_| enc.finish().map(|_| ()))
+            .map_err(|source| Error::Io {
+                path: dir.join(&name),
+                source,
+            })?;
         write_file(&dir.join(&name), &gz)?;
 
         summary.objects += 1;
@@ -260,7 +319,13 @@ mod tests {
     use super::*;
 
     fn opts(out: &Path, days: u32, seed: u64, scale: f64) -> GenerateOptions {
-        GenerateOptions { out: out.to_path_buf(), days, seed, end: NaiveDate::from_ymd_opt(2024, 3, 31).unwrap(), scale }
+        GenerateOptions {
+            out: out.to_path_buf(),
+            days,
+            seed,
+            end: NaiveDate::from_ymd_opt(2024, 3, 31).unwrap(),
+            scale,
+        }
     }
 
     /// Every object under `dir`, sorted by path.
@@ -283,7 +348,9 @@ mod tests {
 
     fn records(path: &Path) -> Vec<Value> {
         let mut text = String::new();
-        flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_string(&mut text).unwrap();
+        flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
         let mut doc: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(doc.as_object().unwrap().len(), 1, "only a Records key");
         match doc["Records"].take() {
@@ -297,42 +364,76 @@ mod tests {
     }
 
     fn labels(dir: &Path) -> Vec<AttackLabel> {
-        std::fs::read_to_string(dir.join("labels.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        std::fs::read_to_string(dir.join("labels.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     /// `actor_uid` as the design defines it for CloudTrail.
     fn actor_uid(r: &Value) -> String {
         let u = &r["userIdentity"];
         match u["type"].as_str().unwrap() {
-            "AssumedRole" => u["sessionContext"]["sessionIssuer"]["arn"].as_str().unwrap().to_string(),
+            "AssumedRole" => u["sessionContext"]["sessionIssuer"]["arn"]
+                .as_str()
+                .unwrap()
+                .to_string(),
             "AWSService" => u["invokedBy"].as_str().unwrap().to_string(),
-            _ => u["arn"].as_str().or(u["principalId"].as_str()).unwrap().to_string(),
+            _ => u["arn"]
+                .as_str()
+                .or(u["principalId"].as_str())
+                .unwrap()
+                .to_string(),
         }
     }
 
     fn time(r: &Value) -> DateTime<chrono::Utc> {
-        DateTime::parse_from_rfc3339(r["eventTime"].as_str().unwrap()).unwrap().to_utc()
+        DateTime::parse_from_rfc3339(r["eventTime"].as_str().unwrap())
+            .unwrap()
+            .to_utc()
     }
 
     #[test]
     fn same_seed_gives_identical_bytes() {
-        let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (a, b, c) = (
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+        );
         let sa = generate(&opts(a.path(), 2, 5, 0.05), &|_| {}).unwrap();
         let sb = generate(&opts(b.path(), 2, 5, 0.05), &|_| {}).unwrap();
         assert_eq!(sa, sb);
         let (oa, ob) = (objects(a.path()), objects(b.path()));
         assert_eq!(oa.len() as u64, sa.objects);
         assert_eq!(
-            oa.iter().map(|p| p.strip_prefix(a.path()).unwrap().to_path_buf()).collect::<Vec<_>>(),
-            ob.iter().map(|p| p.strip_prefix(b.path()).unwrap().to_path_buf()).collect::<Vec<_>>()
+            oa.iter()
+                .map(|p| p.strip_prefix(a.path()).unwrap().to_path_buf())
+                .collect::<Vec<_>>(),
+            ob.iter()
+                .map(|p| p.strip_prefix(b.path()).unwrap().to_path_buf())
+                .collect::<Vec<_>>()
         );
         for (x, y) in oa.iter().zip(&ob).step_by(7) {
-            assert_eq!(std::fs::read(x).unwrap(), std::fs::read(y).unwrap(), "{}", x.display());
+            assert_eq!(
+                std::fs::read(x).unwrap(),
+                std::fs::read(y).unwrap(),
+                "{}",
+                x.display()
+            );
         }
-        assert_eq!(std::fs::read(a.path().join("labels.jsonl")).unwrap(), std::fs::read(b.path().join("labels.jsonl")).unwrap());
+        assert_eq!(
+            std::fs::read(a.path().join("labels.jsonl")).unwrap(),
+            std::fs::read(b.path().join("labels.jsonl")).unwrap()
+        );
         // Another seed gives another corpus.
         generate(&opts(c.path(), 2, 6, 0.05), &|_| {}).unwrap();
-        assert_ne!(std::fs::read(&oa[0]).ok(), objects(c.path()).first().and_then(|p| std::fs::read(p).ok()));
+        assert_ne!(
+            std::fs::read(&oa[0]).ok(),
+            objects(c.path())
+                .first()
+                .and_then(|p| std::fs::read(p).ok())
+        );
     }
 
     #[test]
@@ -342,13 +443,20 @@ mod tests {
         let mut types = BTreeMap::new();
         let mut n = 0u64;
         let key_re = |p: &Path| {
-            let rel = p.strip_prefix(dir.path()).unwrap().to_string_lossy().to_string();
+            let rel = p
+                .strip_prefix(dir.path())
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
             let parts: Vec<&str> = rel.split('/').collect();
             assert_eq!(parts.len(), 8, "{rel}");
             assert_eq!((parts[0], parts[2]), ("AWSLogs", "CloudTrail"));
             let (acct, region) = (parts[1], parts[3]);
             let name = parts[7];
-            let prefix = format!("{acct}_CloudTrail_{region}_{}{}{}T", parts[4], parts[5], parts[6]);
+            let prefix = format!(
+                "{acct}_CloudTrail_{region}_{}{}{}T",
+                parts[4], parts[5], parts[6]
+            );
             assert!(name.starts_with(&prefix), "{name} vs {prefix}");
             let rest = &name[prefix.len()..];
             assert_eq!(rest.len(), 4 + 2 + 16 + ".json.gz".len(), "{name}");
@@ -360,9 +468,25 @@ mod tests {
             let (acct, region) = key_re(&p);
             for r in records(&p) {
                 n += 1;
-                for k in ["eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress",
-                    "userAgent", "requestParameters", "responseElements", "requestID", "eventID", "readOnly", "eventType",
-                    "managementEvent", "recipientAccountId", "eventCategory"] {
+                for k in [
+                    "eventVersion",
+                    "userIdentity",
+                    "eventTime",
+                    "eventSource",
+                    "eventName",
+                    "awsRegion",
+                    "sourceIPAddress",
+                    "userAgent",
+                    "requestParameters",
+                    "responseElements",
+                    "requestID",
+                    "eventID",
+                    "readOnly",
+                    "eventType",
+                    "managementEvent",
+                    "recipientAccountId",
+                    "eventCategory",
+                ] {
                     assert!(r.get(k).is_some(), "{k} missing in {r}");
                 }
                 assert_eq!(r["recipientAccountId"].as_str().unwrap(), acct);
@@ -372,13 +496,23 @@ mod tests {
                 time(&r);
                 uuid::Uuid::parse_str(r["eventID"].as_str().unwrap()).unwrap();
                 assert!(r["readOnly"].is_boolean() && r["managementEvent"].is_boolean());
-                assert!(r["eventSource"].as_str().unwrap().ends_with(".amazonaws.com"));
+                assert!(r["eventSource"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(".amazonaws.com"));
                 let u = &r["userIdentity"];
                 let ty = u["type"].as_str().unwrap().to_string();
                 match ty.as_str() {
-                    "IAMUser" => assert!(u["arn"].is_string() && u["userName"].is_string() && u["principalId"].is_string()),
+                    "IAMUser" => assert!(
+                        u["arn"].is_string()
+                            && u["userName"].is_string()
+                            && u["principalId"].is_string()
+                    ),
                     "AssumedRole" => {
-                        assert!(u["sessionContext"]["sessionIssuer"]["arn"].as_str().unwrap().starts_with("arn:aws:iam::"));
+                        assert!(u["sessionContext"]["sessionIssuer"]["arn"]
+                            .as_str()
+                            .unwrap()
+                            .starts_with("arn:aws:iam::"));
                         assert!(u["arn"].as_str().unwrap().starts_with("arn:aws:sts::"));
                     }
                     "AWSService" => assert_eq!(u["invokedBy"], r["sourceIPAddress"]),
@@ -390,7 +524,10 @@ mod tests {
                 let ip = r["sourceIPAddress"].as_str().unwrap();
                 match ip.parse::<std::net::IpAddr>() {
                     Ok(addr) => assert_eq!(addr.to_string(), ip, "canonical address text"),
-                    Err(_) => assert!(ip.ends_with(".amazonaws.com") || ip == "AWS Internal", "{ip}"),
+                    Err(_) => assert!(
+                        ip.ends_with(".amazonaws.com") || ip == "AWS Internal",
+                        "{ip}"
+                    ),
                 }
             }
         }
@@ -408,45 +545,75 @@ mod tests {
         let labels = labels(dir.path());
         assert_eq!(labels.len() as u64, s.attacks);
         assert_eq!(labels.len(), 5);
-        let by_id: HashMap<&str, &Value> = recs.iter().map(|r| (r["eventID"].as_str().unwrap(), r)).collect();
+        let by_id: HashMap<&str, &Value> = recs
+            .iter()
+            .map(|r| (r["eventID"].as_str().unwrap(), r))
+            .collect();
         assert_eq!(by_id.len(), recs.len(), "event ids are unique");
         for l in &labels {
-            let (start, end) = (DateTime::parse_from_rfc3339(&l.start).unwrap(), DateTime::parse_from_rfc3339(&l.end).unwrap());
+            let (start, end) = (
+                DateTime::parse_from_rfc3339(&l.start).unwrap(),
+                DateTime::parse_from_rfc3339(&l.end).unwrap(),
+            );
             let ops: &[&str] = match l.analytic.as_str() {
                 "logging_disabled" => &["StopLogging", "DeleteTrail", "PutEventSelectors"],
                 "secret_access_volume" => &["GetSecretValue"],
                 other => panic!("unknown analytic {other}"),
             };
             for id in &l.event_uids {
-                let r = by_id.get(id.as_str()).unwrap_or_else(|| panic!("{} event {id} not in the files", l.attack_id));
+                let r = by_id
+                    .get(id.as_str())
+                    .unwrap_or_else(|| panic!("{} event {id} not in the files", l.attack_id));
                 assert_eq!(r["recipientAccountId"].as_str().unwrap(), l.account_uid);
                 assert_eq!(actor_uid(r), l.actor_uid, "{}", l.attack_id);
                 assert!(ops.contains(&r["eventName"].as_str().unwrap()));
                 assert!(time(r) >= start && time(r) <= end);
             }
             // Before the attack the principal never made these calls ...
-            let earlier = recs.iter().filter(|r| actor_uid(r) == l.actor_uid && time(r) < start);
+            let earlier = recs
+                .iter()
+                .filter(|r| actor_uid(r) == l.actor_uid && time(r) < start);
             let earlier: Vec<&Value> = earlier.collect();
             if l.analytic == "logging_disabled" {
-                assert!(!earlier.iter().any(|r| ops.contains(&r["eventName"].as_str().unwrap())), "{}", l.attack_id);
+                assert!(
+                    !earlier
+                        .iter()
+                        .any(|r| ops.contains(&r["eventName"].as_str().unwrap())),
+                    "{}",
+                    l.attack_id
+                );
                 assert!(!earlier.is_empty(), "{} actor has history", l.attack_id);
             }
             // ... and the burst stands out against the principal's own history.
             if l.attack_id.starts_with("A4") {
                 assert_eq!(l.event_uids.len(), 60);
-                let reads = earlier.iter().filter(|r| r["eventName"] == "GetSecretValue").count() as f64;
+                let reads = earlier
+                    .iter()
+                    .filter(|r| r["eventName"] == "GetSecretValue")
+                    .count() as f64;
                 let hours = (start.timestamp() - (s_first_day(&recs))) as f64 / 3600.0;
                 let rate = reads / hours;
                 assert!((0.6..1.5).contains(&rate), "history rate {rate}/h");
             }
             if l.attack_id.starts_with("A5") {
                 // Brand-new: nothing before the attack but its own recon minutes earlier.
-                assert!(earlier.iter().all(|r| (start.to_utc() - time(r)).num_minutes() < 10), "brand-new principal");
+                assert!(
+                    earlier
+                        .iter()
+                        .all(|r| (start.to_utc() - time(r)).num_minutes() < 10),
+                    "brand-new principal"
+                );
                 assert!(l.event_uids.len() >= 40);
             }
         }
         // The benign look-alike: the CI role updates trails every night.
-        let ci_updates = recs.iter().filter(|r| r["eventName"] == "UpdateTrail" && actor_uid(r).ends_with(":role/github-actions-terraform")).count();
+        let ci_updates = recs
+            .iter()
+            .filter(|r| {
+                r["eventName"] == "UpdateTrail"
+                    && actor_uid(r).ends_with(":role/github-actions-terraform")
+            })
+            .count();
         assert_eq!(ci_updates, 8 * 4);
     }
 
@@ -489,9 +656,18 @@ mod tests {
         let office = weekday_office as f64 / 80.0;
         let night = weekday_night as f64 / 40.0;
         let wkend = weekend as f64 / 96.0;
-        assert!(office > 20.0 * night.max(0.5), "office {office}/h night {night}/h");
-        assert!(office > 10.0 * wkend.max(0.5), "office {office}/h weekend {wkend}/h");
-        assert!(automation_night as f64 / 40.0 > office / 2.0, "automation runs around the clock");
+        assert!(
+            office > 20.0 * night.max(0.5),
+            "office {office}/h night {night}/h"
+        );
+        assert!(
+            office > 10.0 * wkend.max(0.5),
+            "office {office}/h weekend {wkend}/h"
+        );
+        assert!(
+            automation_night as f64 / 40.0 > office / 2.0,
+            "automation runs around the clock"
+        );
     }
 
     #[test]
@@ -499,16 +675,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = generate(&opts(dir.path(), 7, 1, 1.0), &|_| {}).unwrap();
         let per_day = s.uncompressed_bytes as f64 / 7.0 / 1e6;
-        assert!((20.0..40.0).contains(&per_day), "{per_day} MB/day, {} events", s.events);
+        assert!(
+            (20.0..40.0).contains(&per_day),
+            "{per_day} MB/day, {} events",
+            s.events
+        );
     }
 
     #[test]
     fn refuses_a_folder_with_logs_and_bad_options() {
         let dir = tempfile::tempdir().unwrap();
         generate(&opts(dir.path(), 1, 1, 0.02), &|_| {}).unwrap();
-        assert!(matches!(generate(&opts(dir.path(), 1, 1, 0.02), &|_| {}), Err(Error::Config { .. })));
+        assert!(matches!(
+            generate(&opts(dir.path(), 1, 1, 0.02), &|_| {}),
+            Err(Error::Config { .. })
+        ));
         let other = tempfile::tempdir().unwrap();
-        assert!(matches!(generate(&opts(other.path(), 0, 1, 1.0), &|_| {}), Err(Error::Config { .. })));
-        assert!(matches!(generate(&opts(other.path(), 1, 1, f64::NAN), &|_| {}), Err(Error::Config { .. })));
+        assert!(matches!(
+            generate(&opts(other.path(), 0, 1, 1.0), &|_| {}),
+            Err(Error::Config { .. })
+        ));
+        assert!(matches!(
+            generate(&opts(other.path(), 1, 1, f64::NAN), &|_| {}),
+            Err(Error::Config { .. })
+        ));
     }
 }

@@ -77,7 +77,8 @@ pub(crate) fn weekday(day_num: i64) -> i64 {
 /// little in the evening, almost nothing at weekends or at night.
 pub(crate) fn person_intensity(weekday: i64, hour: i64) -> f64 {
     const OFFICE: [f64; 24] = [
-        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.02, 0.4, 0.9, 1.0, 1.0, 0.5, 0.8, 1.0, 1.0, 0.9, 0.6, 0.15, 0.05, 0.04, 0.03, 0.0, 0.0,
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.02, 0.4, 0.9, 1.0, 1.0, 0.5, 0.8, 1.0, 1.0, 0.9, 0.6,
+        0.15, 0.05, 0.04, 0.03, 0.0, 0.0,
     ];
     if weekday < 5 {
         OFFICE[hour as usize]
@@ -105,14 +106,32 @@ impl<'a> Day<'a> {
     /// Adds one event (dropped when it falls outside the day) and, for a successful
     /// GetSecretValue, the KMS Decrypt that Secrets Manager makes on the caller's behalf.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn push(&mut self, t: i64, actor: u16, op: u16, region: u8, src: u8, agent: u8, flags: u8, session: u32, err: u8, extra: u32, target: u16, fixed: u32) {
+    pub(crate) fn push(
+        &mut self,
+        t: i64,
+        actor: u16,
+        op: u16,
+        region: u8,
+        src: u8,
+        agent: u8,
+        flags: u8,
+        session: u32,
+        err: u8,
+        extra: u32,
+        target: u16,
+        fixed: u32,
+    ) {
         if t < self.start || t >= self.start + 86_400 {
             return;
         }
         let def = &OPS[op as usize];
         let region = if def.global { USE1 } else { region };
         // Delivery: usually within 1–5 minutes, sometimes up to 15.
-        let delay = if self.rng.chance(0.02) { self.rng.range(300, 900) } else { self.rng.range(45, 290) };
+        let delay = if self.rng.chance(0.02) {
+            self.rng.range(300, 900)
+        } else {
+            self.rng.range(45, 290)
+        };
         let seq = self.out.len() as u32;
         self.out.push(Spec {
             t,
@@ -131,22 +150,62 @@ impl<'a> Day<'a> {
             fixed,
         });
         if op == self.secret_value && err == ERR_NONE {
-            self.push(t, actor, self.kms_decrypt, region, 0, 0, flags | VIA_SECRETS, session, ERR_NONE, extra, u16::MAX, NONE);
+            self.push(
+                t,
+                actor,
+                self.kms_decrypt,
+                region,
+                0,
+                0,
+                flags | VIA_SECRETS,
+                session,
+                ERR_NONE,
+                extra,
+                u16::MAX,
+                NONE,
+            );
         }
     }
 
     /// Adds a call with random resource bits and no fixed id.
     #[allow(clippy::too_many_arguments)]
-    fn call(&mut self, t: i64, actor: u16, op: u16, region: u8, src: u8, agent: u8, flags: u8, session: u32, err: u8) {
+    fn call(
+        &mut self,
+        t: i64,
+        actor: u16,
+        op: u16,
+        region: u8,
+        src: u8,
+        agent: u8,
+        flags: u8,
+        session: u32,
+        err: u8,
+    ) {
         let extra = self.rng.next_u64() as u32;
-        self.push(t, actor, op, region, src, agent, flags, session, err, extra, u16::MAX, NONE);
+        self.push(
+            t,
+            actor,
+            op,
+            region,
+            src,
+            agent,
+            flags,
+            session,
+            err,
+            extra,
+            u16::MAX,
+            NONE,
+        );
     }
 
     /// An error for an ordinary call: the op's usual error sometimes, rare denials.
     fn ordinary_err(&mut self, op: u16, denied_rate: f64) -> u8 {
         if self.rng.chance(denied_rate) {
             ERR_DENIED
-        } else if OPS[op as usize].usual_error.is_some() && OPS[op as usize].name != "ConsoleLogin" && self.rng.chance(0.25) {
+        } else if OPS[op as usize].usual_error.is_some()
+            && OPS[op as usize].name != "ConsoleLogin"
+            && self.rng.chance(0.25)
+        {
             ERR_USUAL
         } else {
             ERR_NONE
@@ -195,7 +254,13 @@ impl<'a> Day<'a> {
             }
             // Office or home (or home over IPv6) for the whole local day.
             let where_ = unit(hash(&[org.seed, p.id, local_day as u64, 2]));
-            let src: u8 = if where_ < 0.6 { 0 } else if internal >= 3 && where_ < 0.8 { 2 } else { 1 };
+            let src: u8 = if where_ < 0.6 {
+                0
+            } else if internal >= 3 && where_ < 0.8 {
+                2
+            } else {
+                1
+            };
             let intensity = person_intensity(wd, lh);
             let sessions = self.rng.poisson(p.level * intensity);
             for _ in 0..sessions {
@@ -204,13 +269,27 @@ impl<'a> Day<'a> {
                 let focus = org.focus(p.focus[self.rng.weighted(&w)].0);
                 let mean = if console { 45.0 } else { 15.0 };
                 let n = 1 + self.rng.poisson(mean * scale);
-                let region = if self.rng.chance(0.85) { acct.home } else { *self.rng.pick(&acct.regions) };
-                let agent: u8 = if console { 0 } else if self.rng.chance(0.7) { 1 } else { 2 };
+                let region = if self.rng.chance(0.85) {
+                    acct.home
+                } else {
+                    *self.rng.pick(&acct.regions)
+                };
+                let agent: u8 = if console {
+                    0
+                } else if self.rng.chance(0.7) {
+                    1
+                } else {
+                    2
+                };
                 let session = self.rng.next_u64() as u32;
                 let flags = if console { CONSOLE } else { 0 };
                 let mut t = utc + self.rng.below(3600) as i64;
                 if console && iam_user {
-                    let err = if self.rng.chance(0.03) { ERR_USUAL } else { ERR_NONE };
+                    let err = if self.rng.chance(0.03) {
+                        ERR_USUAL
+                    } else {
+                        ERR_NONE
+                    };
                     self.call(t, actor, login, USE1, src, agent, flags, session, err);
                     t += 2 + self.rng.below(20) as i64;
                     if err != ERR_NONE {
@@ -220,12 +299,28 @@ impl<'a> Day<'a> {
                 }
                 for _ in 0..n {
                     let write = !focus.writes.is_empty() && self.rng.chance(0.06);
-                    let op = if write { *self.rng.pick(&focus.writes) } else { *self.rng.pick(&focus.reads) };
-                    let err = if write && !p.can_write { ERR_DENIED } else { self.ordinary_err(op, 0.01) };
-                    let (s, g) = if console && self.rng.chance(0.04) { (internal, 3) } else { (src, agent) };
+                    let op = if write {
+                        *self.rng.pick(&focus.writes)
+                    } else {
+                        *self.rng.pick(&focus.reads)
+                    };
+                    let err = if write && !p.can_write {
+                        ERR_DENIED
+                    } else {
+                        self.ordinary_err(op, 0.01)
+                    };
+                    let (s, g) = if console && self.rng.chance(0.04) {
+                        (internal, 3)
+                    } else {
+                        (src, agent)
+                    };
                     self.call(t, actor, op, region, s, g, flags, session, err);
                     t += if console {
-                        if self.rng.chance(0.6) { 0 } else { self.rng.exp(15.0) as i64 }
+                        if self.rng.chance(0.6) {
+                            0
+                        } else {
+                            self.rng.exp(15.0) as i64
+                        }
                     } else {
                         1 + self.rng.exp(12.0) as i64
                     };
@@ -236,7 +331,20 @@ impl<'a> Day<'a> {
                 for _ in 0..self.rng.poisson(p.secret_rate) {
                     let t = utc + self.rng.below(3600) as i64;
                     let extra = self.rng.below(acct.secrets.len() as u64) as u32;
-                    self.push(t, actor, self.secret_value, acct.home, src, 2, 0, hour as u32, ERR_NONE, extra, u16::MAX, NONE);
+                    self.push(
+                        t,
+                        actor,
+                        self.secret_value,
+                        acct.home,
+                        src,
+                        2,
+                        0,
+                        hour as u32,
+                        ERR_NONE,
+                        extra,
+                        u16::MAX,
+                        NONE,
+                    );
                 }
             }
         }
@@ -248,7 +356,11 @@ impl<'a> Day<'a> {
         let heartbeat = id("ssm:UpdateInstanceInformation");
         let assume = id("sts:AssumeRole");
         let (ecr, logs) = (id("ecr:GetAuthorizationToken"), id("logs:CreateLogStream"));
-        let hourly = [(id("kms:Decrypt"), 0.5), (id("ec2:DescribeTags"), 0.1), (id("sts:GetCallerIdentity"), 0.3)];
+        let hourly = [
+            (id("kms:Decrypt"), 0.5),
+            (id("ec2:DescribeTags"), 0.1),
+            (id("sts:GetCallerIdentity"), 0.3),
+        ];
         let mut sessions = Vec::with_capacity(n as usize);
         for slot in 0..n {
             // Instances are replaced about weekly, staggered across the fleet.
@@ -258,19 +370,38 @@ impl<'a> Day<'a> {
             let offset = (hash(&[org.seed, actor as u64, slot as u64]) % 300) as i64;
             for k in 0..288 {
                 let t = self.start + k * 300 + offset + self.rng.below(3) as i64;
-                self.push(t, actor, heartbeat, f.region, 0, 0, 0, session, ERR_NONE, 0, u16::MAX, NONE);
+                self.push(
+                    t,
+                    actor,
+                    heartbeat,
+                    f.region,
+                    0,
+                    0,
+                    0,
+                    session,
+                    ERR_NONE,
+                    0,
+                    u16::MAX,
+                    NONE,
+                );
             }
             for j in 0..4 {
                 let t = self.start + j * 21_600 + offset * 60 % 21_600;
                 let extra = self.rng.next_u64() as u32;
-                self.push(t, f.svc, assume, f.region, 0, 0, 0, session, ERR_NONE, extra, actor, NONE);
+                self.push(
+                    t, f.svc, assume, f.region, 0, 0, 0, session, ERR_NONE, extra, actor, NONE,
+                );
             }
             for j in 0..2 {
                 let t = self.start + j * 43_200 + offset * 97 % 43_200;
                 self.call(t, actor, ecr, f.region, 0, 1, 0, session, ERR_NONE);
             }
             let t = self.start + offset * 13;
-            let err = if self.rng.chance(0.3) { ERR_USUAL } else { ERR_NONE };
+            let err = if self.rng.chance(0.3) {
+                ERR_USUAL
+            } else {
+                ERR_NONE
+            };
             self.call(t, actor, logs, f.region, 0, 1, 0, session, err);
             for hour in 0..24 {
                 for (op, rate) in hourly {
@@ -294,7 +425,20 @@ impl<'a> Day<'a> {
                 let t = self.start + hour * 3600 + self.rng.below(3600) as i64;
                 let session = *self.rng.pick(sessions);
                 let extra = ((home + self.rng.below(2)) % nsec) as u32;
-                self.push(t, actor, self.secret_value, region, 0, 1, 0, session, ERR_NONE, extra, u16::MAX, NONE);
+                self.push(
+                    t,
+                    actor,
+                    self.secret_value,
+                    region,
+                    0,
+                    1,
+                    0,
+                    session,
+                    ERR_NONE,
+                    extra,
+                    u16::MAX,
+                    NONE,
+                );
             }
         }
     }
@@ -302,15 +446,35 @@ impl<'a> Day<'a> {
     fn lambda(&mut self, actor: u16, l: &LambdaFn) {
         let org = self.org;
         let assume = id("sts:AssumeRole");
-        let others = [id("ssm:GetParameter"), id("kms:Decrypt"), id("dynamodb:DescribeTable"), id("sts:GetCallerIdentity")];
+        let others = [
+            id("ssm:GetParameter"),
+            id("kms:Decrypt"),
+            id("dynamodb:DescribeTable"),
+            id("sts:GetCallerIdentity"),
+        ];
         if l.weekly {
             if weekday(self.num) == 0 {
                 let t0 = self.start + 6 * 3600 + self.rng.below(60) as i64;
                 let extra = self.rng.next_u64() as u32;
-                self.push(t0, l.svc, assume, l.region, 0, 0, 0, 0, ERR_NONE, extra, actor, NONE);
+                self.push(
+                    t0, l.svc, assume, l.region, 0, 0, 0, 0, ERR_NONE, extra, actor, NONE,
+                );
                 let nsec = org.accounts[self.account as usize].secrets.len() as u32;
                 for k in 0..3 {
-                    self.push(t0 + 1 + k, actor, self.secret_value, l.region, 0, 0, 0, 0, ERR_NONE, (6 + k as u32) % nsec, u16::MAX, NONE);
+                    self.push(
+                        t0 + 1 + k,
+                        actor,
+                        self.secret_value,
+                        l.region,
+                        0,
+                        0,
+                        0,
+                        0,
+                        ERR_NONE,
+                        (6 + k as u32) % nsec,
+                        u16::MAX,
+                        NONE,
+                    );
                 }
                 for k in 0..4 {
                     self.call(t0 + 3 + k, actor, others[2], l.region, 0, 0, 0, 0, ERR_NONE);
@@ -322,10 +486,15 @@ impl<'a> Day<'a> {
             // Customer traffic: higher in European day time, never zero.
             let load = 0.4 + 0.6 * person_intensity(0, (hour + 1) % 24);
             let session = ((self.num * 24 + hour) / 6) as u32; // NAT address changes every 6 h
-            for _ in 0..self.rng.poisson((l.calls * 0.1).max(0.5) * load * org.scale) {
+            for _ in 0..self
+                .rng
+                .poisson((l.calls * 0.1).max(0.5) * load * org.scale)
+            {
                 let t = self.start + hour * 3600 + self.rng.below(3600) as i64;
                 let extra = self.rng.next_u64() as u32;
-                self.push(t, l.svc, assume, l.region, 0, 0, 0, session, ERR_NONE, extra, actor, NONE);
+                self.push(
+                    t, l.svc, assume, l.region, 0, 0, 0, session, ERR_NONE, extra, actor, NONE,
+                );
             }
             for _ in 0..self.rng.poisson(l.calls * load * org.scale) {
                 let t = self.start + hour * 3600 + self.rng.below(3600) as i64;
@@ -370,17 +539,26 @@ impl<'a> Day<'a> {
         let org = self.org;
         let acct = &org.accounts[self.account as usize];
         let web = id("sts:AssumeRoleWithWebIdentity");
-        let (update, status) = (id("cloudtrail:UpdateTrail"), id("cloudtrail:GetTrailStatus"));
+        let (update, status) = (
+            id("cloudtrail:UpdateTrail"),
+            id("cloudtrail:GetTrailStatus"),
+        );
         for (start, kind) in self.ci_runs() {
             let run = hash(&[org.seed, self.num as u64, start as u64]) as u32;
             let mut t = self.start + start + self.account as i64 * 7;
             let extra = self.rng.next_u64() as u32;
-            self.push(t, webid, web, acct.home, 0, 0, 0, run, ERR_NONE, extra, actor, NONE);
+            self.push(
+                t, webid, web, acct.home, 0, 0, 0, run, ERR_NONE, extra, actor, NONE,
+            );
             t += 2;
             let reads = self.rng.poisson(70.0 * org.scale).max(5);
             for _ in 0..reads {
                 let op = *self.rng.pick(&org.ci_reads);
-                let err = if self.rng.chance(0.01) { ERR_THROTTLED } else { self.ordinary_err(op, 0.0) };
+                let err = if self.rng.chance(0.01) {
+                    ERR_THROTTLED
+                } else {
+                    self.ordinary_err(op, 0.0)
+                };
                 self.call(t, actor, op, acct.home, 0, 0, 0, run, err);
                 t += self.rng.exp(1.0) as i64;
             }
@@ -394,14 +572,28 @@ impl<'a> Day<'a> {
             if kind == 2 {
                 // Routine: the nightly apply re-asserts the trail settings.
                 self.call(t, actor, update, acct.trail_region, 0, 0, 0, run, ERR_NONE);
-                self.call(t + 1, actor, status, acct.trail_region, 0, 0, 0, run, ERR_NONE);
+                self.call(
+                    t + 1,
+                    actor,
+                    status,
+                    acct.trail_region,
+                    0,
+                    0,
+                    0,
+                    run,
+                    ERR_NONE,
+                );
             }
         }
     }
 
     fn region_of(&mut self) -> u8 {
         let acct = &self.org.accounts[self.account as usize];
-        if self.rng.chance(0.8) { acct.home } else { *self.rng.pick(&acct.regions) }
+        if self.rng.chance(0.8) {
+            acct.home
+        } else {
+            *self.rng.pick(&acct.regions)
+        }
     }
 
     fn config(&mut self, actor: u16) {
@@ -426,7 +618,11 @@ impl<'a> Day<'a> {
 
     fn scanner(&mut self, actor: u16) {
         let org = self.org;
-        let sweep = ops::ids(&["ec2:DescribeInstances", "ec2:DescribeVpcs", "ec2:DescribeSecurityGroups"]);
+        let sweep = ops::ids(&[
+            "ec2:DescribeInstances",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeSecurityGroups",
+        ]);
         for hour in [1i64, 5, 9, 13, 17, 21] {
             let mut t = self.start + hour * 3600 + 15 * 60 + self.account as i64 * 40;
             let session = (self.num * 24 + hour) as u32;
@@ -449,7 +645,13 @@ impl<'a> Day<'a> {
 
     fn backup(&mut self, actor: u16) {
         let mut t = self.start + 90 * 60 + self.rng.below(120) as i64;
-        let ops = ops::ids(&["ec2:DescribeVolumes", "ec2:CreateSnapshot", "ec2:CreateTags", "ec2:DescribeSnapshots", "ec2:DeleteSnapshot"]);
+        let ops = ops::ids(&[
+            "ec2:DescribeVolumes",
+            "ec2:CreateSnapshot",
+            "ec2:CreateTags",
+            "ec2:DescribeSnapshots",
+            "ec2:DeleteSnapshot",
+        ]);
         self.call(t, actor, ops[0], EUW1, 0, 0, 0, 0, ERR_NONE);
         for _ in 0..3 {
             t += 2 + self.rng.below(5) as i64;
@@ -470,8 +672,23 @@ impl<'a> Day<'a> {
             return;
         }
         let mut t = self.start + 9 * 3600 + self.rng.below(3600) as i64;
-        self.call(t, actor, id("signin:ConsoleLogin"), USE1, 0, 0, CONSOLE, 0, ERR_NONE);
-        let ops = ops::ids(&["ce:GetCostAndUsage", "organizations:DescribeOrganization", "organizations:ListAccounts", "iam:GetAccountSummary"]);
+        self.call(
+            t,
+            actor,
+            id("signin:ConsoleLogin"),
+            USE1,
+            0,
+            0,
+            CONSOLE,
+            0,
+            ERR_NONE,
+        );
+        let ops = ops::ids(&[
+            "ce:GetCostAndUsage",
+            "organizations:DescribeOrganization",
+            "organizations:ListAccounts",
+            "iam:GetAccountSummary",
+        ]);
         for _ in 0..4 + self.rng.below(5) {
             t += 3 + self.rng.below(40) as i64;
             let op = *self.rng.pick(&ops);
@@ -489,4 +706,3 @@ impl<'a> Day<'a> {
         }
     }
 }
-

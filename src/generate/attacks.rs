@@ -66,7 +66,10 @@ pub(crate) struct Plan {
 }
 
 fn rfc3339(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    chrono::DateTime::from_timestamp(t, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 struct Builder<'a> {
@@ -77,7 +80,17 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     #[allow(clippy::too_many_arguments)]
-    fn event(&mut self, account: u8, t: i64, actor: u16, op: &str, region: u8, session: u32, extra: u32, labelled: bool) -> Option<usize> {
+    fn event(
+        &mut self,
+        account: u8,
+        t: i64,
+        actor: u16,
+        op: &str,
+        region: u8,
+        session: u32,
+        extra: u32,
+        labelled: bool,
+    ) -> Option<usize> {
         let fixed = if labelled {
             let (a, b) = (self.rng.next_u64(), self.rng.next_u64());
             self.plan.ids.push(super::rng::uuid_string(a, b));
@@ -85,11 +98,30 @@ impl Builder<'_> {
         } else {
             u32::MAX
         };
-        self.plan.events.push(Planned { account, day: t.div_euclid(86_400), t, actor, op: id(op), region, session, extra, fixed });
+        self.plan.events.push(Planned {
+            account,
+            day: t.div_euclid(86_400),
+            t,
+            actor,
+            op: id(op),
+            region,
+            session,
+            extra,
+            fixed,
+        });
         labelled.then_some(fixed as usize)
     }
 
-    fn label(&mut self, attack_id: &str, analytic: &str, technique: &str, account: u8, actor: u16, ids: &[usize], times: &[i64]) {
+    fn label(
+        &mut self,
+        attack_id: &str,
+        analytic: &str,
+        technique: &str,
+        account: u8,
+        actor: u16,
+        ids: &[usize],
+        times: &[i64],
+    ) {
         let org = self.org;
         let acct = &org.accounts[account as usize];
         self.plan.labels.push(AttackLabel {
@@ -108,7 +140,11 @@ impl Builder<'_> {
 /// Plans the attacks for the period `first..=last` (days since the epoch). With fewer than
 /// four days the attacks are squeezed into the days there are.
 pub(crate) fn plan(org: &Org, first: i64, last: i64) -> Plan {
-    let mut b = Builder { org, plan: Plan::default(), rng: Rng::new(hash(&[org.seed, 0xa77a]) ) };
+    let mut b = Builder {
+        org,
+        plan: Plan::default(),
+        rng: Rng::new(hash(&[org.seed, 0xa77a])),
+    };
     let day = |back: i64| (last - back).max(first) * 86_400;
     let at = |back: i64, h: i64, m: i64, s: i64| day(back) + h * 3600 + m * 60 + s;
     let prod = &org.accounts[PROD as usize];
@@ -117,26 +153,105 @@ pub(crate) fn plan(org: &Org, first: i64, last: i64) -> Plan {
     // A1: stolen IAM user key stops the prod trail after a little recon.
     let marc = org.actor(PROD, "attacker:marc.dubois");
     let t = at(3, 21, 47, 12);
-    for (dt, op) in [(-300, "sts:GetCallerIdentity"), (-240, "cloudtrail:DescribeTrails"), (-200, "cloudtrail:GetTrailStatus")] {
+    for (dt, op) in [
+        (-300, "sts:GetCallerIdentity"),
+        (-240, "cloudtrail:DescribeTrails"),
+        (-200, "cloudtrail:GetTrailStatus"),
+    ] {
         b.event(PROD, t + dt, marc, op, prod.trail_region, 0, 0, false);
     }
-    let i = b.event(PROD, t, marc, "cloudtrail:StopLogging", prod.trail_region, 0, 0, true).expect("labelled");
-    b.label("A1-stoplogging", "logging_disabled", "T1562.008", PROD, marc, &[i], &[t]);
+    let i = b
+        .event(
+            PROD,
+            t,
+            marc,
+            "cloudtrail:StopLogging",
+            prod.trail_region,
+            0,
+            0,
+            true,
+        )
+        .expect("labelled");
+    b.label(
+        "A1-stoplogging",
+        "logging_disabled",
+        "T1562.008",
+        PROD,
+        marc,
+        &[i],
+        &[t],
+    );
 
     // A2: a PowerUser SSO session from an unseen address deletes the staging trail.
     let tom = org.actor(STAGING, "attacker:tom.becker");
     let t = at(2, 3, 12, 40);
-    b.event(STAGING, t - 95, tom, "cloudtrail:DescribeTrails", staging.trail_region, 1, 0, false);
-    let i = b.event(STAGING, t, tom, "cloudtrail:DeleteTrail", staging.trail_region, 1, 0, true).expect("labelled");
-    b.label("A2-deletetrail", "logging_disabled", "T1562.008", STAGING, tom, &[i], &[t]);
+    b.event(
+        STAGING,
+        t - 95,
+        tom,
+        "cloudtrail:DescribeTrails",
+        staging.trail_region,
+        1,
+        0,
+        false,
+    );
+    let i = b
+        .event(
+            STAGING,
+            t,
+            tom,
+            "cloudtrail:DeleteTrail",
+            staging.trail_region,
+            1,
+            0,
+            true,
+        )
+        .expect("labelled");
+    b.label(
+        "A2-deletetrail",
+        "logging_disabled",
+        "T1562.008",
+        STAGING,
+        tom,
+        &[i],
+        &[t],
+    );
 
     // A3: the prod instance role (credentials taken from an instance) weakens event selectors.
     let app = org.actor(PROD, "attacker:app-server-role");
     let t = at(1, 14, 5, 31);
     let session = ((t.div_euclid(86_400)).div_euclid(7) as u32).wrapping_mul(7919); // slot 0 of the fleet
-    b.event(PROD, t - 40, app, "cloudtrail:GetEventSelectors", prod.trail_region, session, 0, false);
-    let i = b.event(PROD, t, app, "cloudtrail:PutEventSelectors", prod.trail_region, session, 0, true).expect("labelled");
-    b.label("A3-puteventselectors", "logging_disabled", "T1562.008", PROD, app, &[i], &[t]);
+    b.event(
+        PROD,
+        t - 40,
+        app,
+        "cloudtrail:GetEventSelectors",
+        prod.trail_region,
+        session,
+        0,
+        false,
+    );
+    let i = b
+        .event(
+            PROD,
+            t,
+            app,
+            "cloudtrail:PutEventSelectors",
+            prod.trail_region,
+            session,
+            0,
+            true,
+        )
+        .expect("labelled");
+    b.label(
+        "A3-puteventselectors",
+        "logging_disabled",
+        "T1562.008",
+        PROD,
+        app,
+        &[i],
+        &[t],
+    );
 
     // A4: the billing worker's role reads 60 secrets in one hour (history: about one an hour).
     let worker = org.actor(PROD, "billing-worker");
@@ -148,25 +263,92 @@ pub(crate) fn plan(org: &Org, first: i64, last: i64) -> Plan {
     let ids: Vec<usize> = times
         .iter()
         .enumerate()
-        .map(|(k, &t)| b.event(PROD, t, worker, "secretsmanager:GetSecretValue", prod.home, session, k as u32 % nsec, true).expect("labelled"))
+        .map(|(k, &t)| {
+            b.event(
+                PROD,
+                t,
+                worker,
+                "secretsmanager:GetSecretValue",
+                prod.home,
+                session,
+                k as u32 % nsec,
+                true,
+            )
+            .expect("labelled")
+        })
         .collect();
-    b.label("A4-secret-burst", "secret_access_volume", "T1555.006", PROD, worker, &ids, &times);
+    b.label(
+        "A4-secret-burst",
+        "secret_access_volume",
+        "T1555.006",
+        PROD,
+        worker,
+        &ids,
+        &times,
+    );
 
     // A5: a principal never seen before lists and reads 45 secrets.
     let tmp = org.actor(PROD, "svc-reporting-tmp");
     let t0 = at(0, 10, 20, 5);
-    b.event(PROD, t0, tmp, "sts:GetCallerIdentity", prod.home, 0, 0, false);
-    b.event(PROD, t0 + 4, tmp, "secretsmanager:ListSecrets", prod.home, 0, 0, false);
-    b.event(PROD, t0 + 9, tmp, "secretsmanager:ListSecrets", prod.home, 0, 1, false);
+    b.event(
+        PROD,
+        t0,
+        tmp,
+        "sts:GetCallerIdentity",
+        prod.home,
+        0,
+        0,
+        false,
+    );
+    b.event(
+        PROD,
+        t0 + 4,
+        tmp,
+        "secretsmanager:ListSecrets",
+        prod.home,
+        0,
+        0,
+        false,
+    );
+    b.event(
+        PROD,
+        t0 + 9,
+        tmp,
+        "secretsmanager:ListSecrets",
+        prod.home,
+        0,
+        1,
+        false,
+    );
     let mut t = t0 + 30;
     let mut times = Vec::new();
     let mut ids = Vec::new();
     for k in 0..45u32 {
         t += 10 + b.rng.below(80) as i64;
         times.push(t);
-        ids.push(b.event(PROD, t, tmp, "secretsmanager:GetSecretValue", prod.home, 0, k % nsec, true).expect("labelled"));
+        ids.push(
+            b.event(
+                PROD,
+                t,
+                tmp,
+                "secretsmanager:GetSecretValue",
+                prod.home,
+                0,
+                k % nsec,
+                true,
+            )
+            .expect("labelled"),
+        );
     }
-    b.label("A5-new-principal-secrets", "secret_access_volume", "T1555.006", PROD, tmp, &ids, &times);
+    b.label(
+        "A5-new-principal-secrets",
+        "secret_access_volume",
+        "T1555.006",
+        PROD,
+        tmp,
+        &ids,
+        &times,
+    );
     b.plan
 }
 
@@ -174,8 +356,25 @@ impl Plan {
     /// Adds the injected events of one account-day to `day`.
     pub(crate) fn inject(&self, day: &mut Day<'_>) {
         let (account, num) = (day.account, day.num);
-        for e in self.events.iter().filter(|e| e.account == account && e.day == num) {
-            day.push(e.t, e.actor, e.op, e.region, 0, 0, 0, e.session, ERR_NONE, e.extra, u16::MAX, e.fixed);
+        for e in self
+            .events
+            .iter()
+            .filter(|e| e.account == account && e.day == num)
+        {
+            day.push(
+                e.t,
+                e.actor,
+                e.op,
+                e.region,
+                0,
+                0,
+                0,
+                e.session,
+                ERR_NONE,
+                e.extra,
+                u16::MAX,
+                e.fixed,
+            );
         }
     }
 }

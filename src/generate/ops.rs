@@ -267,6 +267,9 @@ mod tests {
             assert!(seen.insert((o.service, o.name)), "{} twice", o.name);
             assert!(o.source.ends_with(".amazonaws.com"));
         }
-        assert_eq!(OPS[id("cloudtrail:StopLogging") as usize].name, "StopLogging");
+        assert_eq!(
+            OPS[id("cloudtrail:StopLogging") as usize].name,
+            "StopLogging"
+        );
     }
 }

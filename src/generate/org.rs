@@ -8,8 +8,14 @@ use super::ops::ids;
 use super::rng::{hash, hash_str, hex_id, mix, upper_id};
 
 /// Regions the organisation may touch; an account routinely uses one or two of them.
-pub(crate) const REGIONS: &[&str] =
-    &["us-east-1", "eu-west-1", "eu-central-1", "us-west-2", "ap-southeast-1", "eu-north-1"];
+pub(crate) const REGIONS: &[&str] = &[
+    "us-east-1",
+    "eu-west-1",
+    "eu-central-1",
+    "us-west-2",
+    "ap-southeast-1",
+    "eu-north-1",
+];
 pub(crate) const USE1: u8 = 0;
 pub(crate) const EUW1: u8 = 1;
 pub(crate) const EUC1: u8 = 2;
@@ -52,11 +58,23 @@ pub(crate) enum Src {
 /// How the principal appears in `userIdentity`.
 #[derive(Debug, Clone)]
 pub(crate) enum Ident {
-    IamUser { name: String, principal_id: String, access_key: String },
+    IamUser {
+        name: String,
+        principal_id: String,
+        access_key: String,
+    },
     Root,
-    Role { name: String, arn: String, role_id: String, session: Session, ec2: bool },
+    Role {
+        name: String,
+        arn: String,
+        role_id: String,
+        session: Session,
+        ec2: bool,
+    },
     Service(&'static str),
-    WebIdentity { subject: String },
+    WebIdentity {
+        subject: String,
+    },
 }
 
 /// Role session name.
@@ -137,7 +155,9 @@ pub(crate) enum Behaviour {
     Fleet(Fleet),
     Lambda(LambdaFn),
     /// Terraform in GitHub Actions; `webid` is the OIDC caller actor.
-    Ci { webid: u16 },
+    Ci {
+        webid: u16,
+    },
     /// The AWS Config service-linked role.
     Config,
     /// A cross-account security scanner role.
@@ -203,22 +223,29 @@ pub(crate) struct Org {
     pub scanner_reads: Vec<u16>,
 }
 
-pub(crate) const GITHUB_RUNNERS: &[&str] = &["20.57", "20.102", "40.84", "52.167", "13.64", "4.175"];
+pub(crate) const GITHUB_RUNNERS: &[&str] =
+    &["20.57", "20.102", "40.84", "52.167", "13.64", "4.175"];
 pub(crate) const LAMBDA_EUW1: &[&str] = &["3.250", "34.245", "54.170", "52.49"];
 
 pub(crate) const UA_CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36";
 pub(crate) const UA_SAFARI: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3.1 Safari/605.1.15";
-pub(crate) const UA_FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0";
-pub(crate) const UA_CLI_MAC: &str = "aws-cli/2.15.30 Python/3.11.8 Darwin/23.4.0 exe/x86_64 prompt/off";
-pub(crate) const UA_CLI_LINUX: &str = "aws-cli/2.15.21 Python/3.11.6 Linux/6.5.0-1014-aws exe/x86_64.ubuntu.22 prompt/off";
+pub(crate) const UA_FIREFOX: &str =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0";
+pub(crate) const UA_CLI_MAC: &str =
+    "aws-cli/2.15.30 Python/3.11.8 Darwin/23.4.0 exe/x86_64 prompt/off";
+pub(crate) const UA_CLI_LINUX: &str =
+    "aws-cli/2.15.21 Python/3.11.6 Linux/6.5.0-1014-aws exe/x86_64.ubuntu.22 prompt/off";
 pub(crate) const UA_BOTO3: &str = "Boto3/1.34.54 md/Botocore#1.34.54 ua/2.0 os/macos#23.4.0 md/arch#arm64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.54";
 pub(crate) const UA_TERRAFORM: &str = "APN/1.0 HashiCorp/1.0 Terraform/1.7.5 (+https://www.terraform.io) terraform-provider-aws/5.40.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.25.3 os/linux lang/go#1.21.8 md/GOOS#linux md/GOARCH#amd64";
-pub(crate) const UA_SSM: &str = "aws-sdk-go/1.44.260 (go1.20.12; linux; amd64) amazon-ssm-agent/3.2.2303.0";
+pub(crate) const UA_SSM: &str =
+    "aws-sdk-go/1.44.260 (go1.20.12; linux; amd64) amazon-ssm-agent/3.2.2303.0";
 pub(crate) const UA_EC2_APP: &str = "aws-sdk-java/2.25.6 Linux/6.1.79-99.167.amzn2023.x86_64 OpenJDK_64-Bit_Server_VM/21.0.2+13-LTS Java/21.0.2 vendor/Amazon.com_Inc. md/internal exec-env/AWS_ECS_EC2 io/sync http/Apache cfg/retry-mode/legacy";
 pub(crate) const UA_LAMBDA: &str = "Boto3/1.34.34 md/Botocore#1.34.34 ua/2.0 os/linux#5.10.210-220.852.amzn2.x86_64 md/arch#x86_64 lang/python#3.12.2 md/pyimpl#CPython exec-env/AWS_Lambda_python3.12 cfg/retry-mode#legacy Botocore/1.34.34";
 pub(crate) const UA_SCANNER: &str = "Boto3/1.34.54 md/Botocore#1.34.54 ua/2.0 os/linux#6.1.79-99.167.amzn2023.x86_64 md/arch#x86_64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#standard Botocore/1.34.54 prowler/3.15.0";
-pub(crate) const UA_LEGACY_CLI: &str = "aws-cli/1.18.69 Python/3.6.8 Linux/3.10.0-1160.el7.x86_64 botocore/1.17.52";
-pub(crate) const UA_ATTACKER_CLI: &str = "aws-cli/2.15.30 Python/3.11.8 Linux/6.6.9-amd64 exe/x86_64.kali.2024 prompt/off";
+pub(crate) const UA_LEGACY_CLI: &str =
+    "aws-cli/1.18.69 Python/3.6.8 Linux/3.10.0-1160.el7.x86_64 botocore/1.17.52";
+pub(crate) const UA_ATTACKER_CLI: &str =
+    "aws-cli/2.15.30 Python/3.11.8 Linux/6.6.9-amd64 exe/x86_64.kali.2024 prompt/off";
 pub(crate) const UA_ATTACKER_SDK: &str = "Boto3/1.34.60 md/Botocore#1.34.60 ua/2.0 os/linux#6.6.9-amd64 md/arch#x86_64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.60";
 
 /// Account indices.
@@ -227,12 +254,22 @@ pub(crate) const PROD: u8 = 1;
 pub(crate) const STAGING: u8 = 2;
 pub(crate) const SECURITY: u8 = 3;
 
-fn account(id: &'static str, name: &'static str, home: u8, regions: Vec<u8>, trail: &str, secrets: &[&str]) -> Account {
+fn account(
+    id: &'static str,
+    name: &'static str,
+    home: u8,
+    regions: Vec<u8>,
+    trail: &str,
+    secrets: &[&str],
+) -> Account {
     let h = hash_str(id);
     let sfx = |s: &str| {
         let x = mix(h ^ hash_str(s));
         let alnum: String = (0..6)
-            .map(|i| b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[((x >> (i * 6)) % 62) as usize] as char)
+            .map(|i| {
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                    [((x >> (i * 6)) % 62) as usize] as char
+            })
             .collect();
         (s.to_string(), alnum)
     };
@@ -244,7 +281,13 @@ fn account(id: &'static str, name: &'static str, home: u8, regions: Vec<u8>, tra
             .iter()
             .map(|&r| {
                 let x = mix(h ^ r as u64);
-                let first = if r == EUW1 { "52.16" } else if r == EUC1 { "18.192" } else { "54.84" };
+                let first = if r == EUW1 {
+                    "52.16"
+                } else if r == EUC1 {
+                    "18.192"
+                } else {
+                    "54.84"
+                };
                 format!("{first}.{}.{}", (x >> 8) % 256, x % 254 + 1)
             })
             .collect(),
@@ -256,24 +299,45 @@ fn account(id: &'static str, name: &'static str, home: u8, regions: Vec<u8>, tra
             .iter()
             .map(|b| format!("acme-{name}-{b}-{}", &id[8..]))
             .collect(),
-        roles: ["app-server-role", "billing-worker-role", "github-actions-terraform", "security-audit", "AWSServiceRoleForConfig"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        functions: ["billing-worker", "image-resizer", "api-authorizer", "weekly-report"]
-            .iter()
-            .map(|f| format!("{name}-{f}"))
-            .collect(),
-        params: ["/app/db/host", "/app/db/port", "/app/feature-flags", "/app/api/base-url", "/shared/vpc/id"]
-            .iter()
-            .map(|p| format!("/{name}{p}"))
-            .collect(),
+        roles: [
+            "app-server-role",
+            "billing-worker-role",
+            "github-actions-terraform",
+            "security-audit",
+            "AWSServiceRoleForConfig",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        functions: [
+            "billing-worker",
+            "image-resizer",
+            "api-authorizer",
+            "weekly-report",
+        ]
+        .iter()
+        .map(|f| format!("{name}-{f}"))
+        .collect(),
+        params: [
+            "/app/db/host",
+            "/app/db/port",
+            "/app/feature-flags",
+            "/app/api/base-url",
+            "/shared/vpc/id",
+        ]
+        .iter()
+        .map(|p| format!("/{name}{p}"))
+        .collect(),
         tables: vec!["orders", "customers", "sessions", "invoices"],
-        stacks: ["network", "app", "data", "monitoring"].iter().map(|s| format!("{name}-{s}")).collect(),
+        stacks: ["network", "app", "data", "monitoring"]
+            .iter()
+            .map(|s| format!("{name}-{s}"))
+            .collect(),
         key_id: super::rng::uuid_string(mix(h ^ 1), mix(h ^ 2)),
     }
 }
 
+#[rustfmt::skip]
 fn focus_ops(f: Focus) -> FocusOps {
     let (r, w): (&[&str], &[&str]) = match f {
         Focus::Ec2 => (
@@ -344,8 +408,18 @@ fn focus_ops(f: Focus) -> FocusOps {
 }
 
 const ALL_FOCUS: [Focus; 12] = [
-    Focus::Ec2, Focus::S3, Focus::Iam, Focus::Lambda, Focus::Rds, Focus::Observe, Focus::Secrets,
-    Focus::Security, Focus::Kms, Focus::Ssm, Focus::Cfn, Focus::Org,
+    Focus::Ec2,
+    Focus::S3,
+    Focus::Iam,
+    Focus::Lambda,
+    Focus::Rds,
+    Focus::Observe,
+    Focus::Secrets,
+    Focus::Security,
+    Focus::Kms,
+    Focus::Ssm,
+    Focus::Cfn,
+    Focus::Org,
 ];
 
 /// An IPv4 address in one of the RFC 5737 documentation ranges, stable for `h`.
@@ -367,6 +441,7 @@ struct PersonSpec {
 
 use Focus::*;
 
+#[rustfmt::skip]
 const PEOPLE: &[PersonSpec] = &[
     PersonSpec { handle: "anna.jansen", tz: 1, level: 1.2, console: 0.5, ipv6: false,
         focus: &[(Ec2, 2.0), (Iam, 2.0), (Org, 1.0), (Security, 1.0), (S3, 1.0)],
@@ -405,20 +480,59 @@ impl Org {
     /// [`super::GenerateOptions::scale`]).
     pub(crate) fn build(seed: u64, scale: f64) -> Org {
         let accounts = vec![
-            account("210987654321", "mgmt", USE1, vec![USE1], "org-trail", &["mgmt/billing/finance-export"]),
-            account("318273645560", "prod", EUW1, vec![EUW1, EUC1], "prod-audit-trail", &[
-                "prod/billing/stripe-api-key", "prod/billing/ledger-db", "prod/app/db-master", "prod/app/jwt-signing-key",
-                "prod/app/session-secret", "prod/app/redis-auth", "prod/reporting/warehouse-creds",
-                "prod/integrations/slack-webhook", "prod/integrations/pagerduty-key", "prod/integrations/github-app-key",
-                "prod/data/kafka-sasl", "prod/data/snowflake-loader", "prod/ops/grafana-admin", "prod/ops/backup-encryption-key",
-            ]),
-            account("427182930455", "staging", EUW1, vec![EUW1], "staging-trail", &[
-                "staging/billing/stripe-api-key", "staging/app/db-master", "staging/app/jwt-signing-key",
-                "staging/integrations/slack-webhook", "staging/data/kafka-sasl",
-            ]),
-            account("536271849302", "security", EUW1, vec![EUW1], "security-trail", &[
-                "security/siem/api-token", "security/scanner/slack-webhook",
-            ]),
+            account(
+                "210987654321",
+                "mgmt",
+                USE1,
+                vec![USE1],
+                "org-trail",
+                &["mgmt/billing/finance-export"],
+            ),
+            account(
+                "318273645560",
+                "prod",
+                EUW1,
+                vec![EUW1, EUC1],
+                "prod-audit-trail",
+                &[
+                    "prod/billing/stripe-api-key",
+                    "prod/billing/ledger-db",
+                    "prod/app/db-master",
+                    "prod/app/jwt-signing-key",
+                    "prod/app/session-secret",
+                    "prod/app/redis-auth",
+                    "prod/reporting/warehouse-creds",
+                    "prod/integrations/slack-webhook",
+                    "prod/integrations/pagerduty-key",
+                    "prod/integrations/github-app-key",
+                    "prod/data/kafka-sasl",
+                    "prod/data/snowflake-loader",
+                    "prod/ops/grafana-admin",
+                    "prod/ops/backup-encryption-key",
+                ],
+            ),
+            account(
+                "427182930455",
+                "staging",
+                EUW1,
+                vec![EUW1],
+                "staging-trail",
+                &[
+                    "staging/billing/stripe-api-key",
+                    "staging/app/db-master",
+                    "staging/app/jwt-signing-key",
+                    "staging/integrations/slack-webhook",
+                    "staging/data/kafka-sasl",
+                ],
+            ),
+            account(
+                "536271849302",
+                "security",
+                EUW1,
+                vec![EUW1],
+                "security-trail",
+                &["security/siem/api-token", "security/scanner/slack-webhook"],
+            ),
         ];
         let mut org = Org {
             seed,
@@ -427,33 +541,67 @@ impl Org {
             actors: Vec::new(),
             focus: ALL_FOCUS.iter().map(|f| focus_ops(*f)).collect(),
             ci_reads: Vec::new(),
-            ci_writes: ids(&["ec2:CreateTags", "s3:PutBucketTagging", "iam:TagRole", "iam:PutRolePolicy",
-                "lambda:UpdateFunctionCode20150331v2", "ssm:PutParameter", "iam:AttachRolePolicy"]),
-            config_reads: ids(&["ec2:DescribeInstances", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs", "ec2:DescribeSubnets",
-                "ec2:DescribeVolumes", "ec2:DescribeNetworkInterfaces", "ec2:DescribeRouteTables", "s3:GetBucketPolicy",
-                "s3:GetBucketAcl", "s3:GetBucketVersioning", "s3:GetBucketEncryption", "iam:GetRole",
-                "iam:ListAttachedRolePolicies", "rds:DescribeDBInstances", "lambda:GetFunction20150331v2", "kms:DescribeKey"]),
+            ci_writes: ids(&[
+                "ec2:CreateTags",
+                "s3:PutBucketTagging",
+                "iam:TagRole",
+                "iam:PutRolePolicy",
+                "lambda:UpdateFunctionCode20150331v2",
+                "ssm:PutParameter",
+                "iam:AttachRolePolicy",
+            ]),
+            config_reads: ids(&[
+                "ec2:DescribeInstances",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeVolumes",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeRouteTables",
+                "s3:GetBucketPolicy",
+                "s3:GetBucketAcl",
+                "s3:GetBucketVersioning",
+                "s3:GetBucketEncryption",
+                "iam:GetRole",
+                "iam:ListAttachedRolePolicies",
+                "rds:DescribeDBInstances",
+                "lambda:GetFunction20150331v2",
+                "kms:DescribeKey",
+            ]),
             scanner_reads: Vec::new(),
         };
         let mut ci = Vec::new();
         for f in [Ec2, S3, Iam, Lambda, Kms, Ssm, Cfn] {
             ci.extend_from_slice(&org.focus(f).reads);
         }
-        ci.extend(ids(&["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors",
-            "logs:DescribeLogGroups", "monitoring:DescribeAlarms", "sts:GetCallerIdentity"]));
+        ci.extend(ids(&[
+            "cloudtrail:DescribeTrails",
+            "cloudtrail:GetTrailStatus",
+            "cloudtrail:GetEventSelectors",
+            "logs:DescribeLogGroups",
+            "monitoring:DescribeAlarms",
+            "sts:GetCallerIdentity",
+        ]));
         org.ci_reads = ci;
         let mut scan = Vec::new();
         for f in [Security, Ec2, S3, Iam, Kms, Lambda, Rds] {
             scan.extend_from_slice(&org.focus(f).reads);
         }
-        scan.extend(ids(&["secretsmanager:ListSecrets", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"]));
+        scan.extend(ids(&[
+            "secretsmanager:ListSecrets",
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:GetResourcePolicy",
+        ]));
         org.scanner_reads = scan;
         org.add_actors();
         org
     }
 
     pub(crate) fn focus(&self, f: Focus) -> &FocusOps {
-        &self.focus[ALL_FOCUS.iter().position(|x| *x == f).expect("focus listed")]
+        &self.focus[ALL_FOCUS
+            .iter()
+            .position(|x| *x == f)
+            .expect("focus listed")]
     }
 
     /// Index of the actor with this handle in this account.
@@ -464,7 +612,15 @@ impl Org {
             .unwrap_or_else(|| panic!("no actor {handle} in account {account}")) as u16
     }
 
-    fn push(&mut self, account: u8, handle: impl Into<String>, ident: Ident, srcs: Vec<Src>, agents: &[&str], behaviour: Behaviour) -> u16 {
+    fn push(
+        &mut self,
+        account: u8,
+        handle: impl Into<String>,
+        ident: Ident,
+        srcs: Vec<Src>,
+        agents: &[&str],
+        behaviour: Behaviour,
+    ) -> u16 {
         self.actors.push(Actor {
             account,
             handle: handle.into(),
@@ -479,13 +635,23 @@ impl Org {
     fn role(&self, account: u8, path: &str, name: &str, session: Session, ec2: bool) -> Ident {
         let acct = self.accounts[account as usize].id;
         let arn = format!("arn:aws:iam::{acct}:role/{path}{name}");
-        Ident::Role { name: name.to_string(), role_id: upper_id("AROA", hash_str(&arn), 17), arn, session, ec2 }
+        Ident::Role {
+            name: name.to_string(),
+            role_id: upper_id("AROA", hash_str(&arn), 17),
+            arn,
+            session,
+            ec2,
+        }
     }
 
     fn iam_user(&self, account: u8, name: &str) -> Ident {
         let acct = self.accounts[account as usize].id;
         let h = hash(&[self.seed, hash_str(acct), hash_str(name)]);
-        Ident::IamUser { name: name.to_string(), principal_id: upper_id("AIDA", h, 17), access_key: upper_id("AKIA", mix(h), 16) }
+        Ident::IamUser {
+            name: name.to_string(),
+            principal_id: upper_id("AIDA", h, 17),
+            access_key: upper_id("AKIA", mix(h), 16),
+        }
     }
 
     fn add_actors(&mut self) {
@@ -495,29 +661,68 @@ impl Org {
         // AWS service identities, one per account and service.
         for a in 0..self.accounts.len() as u8 {
             for host in ["ec2.amazonaws.com", "lambda.amazonaws.com"] {
-                self.push(a, host, Ident::Service(host), vec![Src::Host(host)], &[host], Behaviour::Passive);
+                self.push(
+                    a,
+                    host,
+                    Ident::Service(host),
+                    vec![Src::Host(host)],
+                    &[host],
+                    Behaviour::Passive,
+                );
             }
         }
-        self.push(SECURITY, "cloudtrail.amazonaws.com", Ident::Service("cloudtrail.amazonaws.com"),
-            vec![Src::Host("cloudtrail.amazonaws.com")], &["cloudtrail.amazonaws.com"], Behaviour::TrailKms);
+        self.push(
+            SECURITY,
+            "cloudtrail.amazonaws.com",
+            Ident::Service("cloudtrail.amazonaws.com"),
+            vec![Src::Host("cloudtrail.amazonaws.com")],
+            &["cloudtrail.amazonaws.com"],
+            Behaviour::TrailKms,
+        );
         // People through IAM Identity Center.
         for (pi, p) in PEOPLE.iter().enumerate() {
             let pid = hash(&[seed, 100 + pi as u64]);
-            let office = if p.tz < 0 { office_us.clone() } else { office_eu.clone() };
+            let office = if p.tz < 0 {
+                office_us.clone()
+            } else {
+                office_eu.clone()
+            };
             let mut srcs = vec![Src::Ip(office), Src::Ip(doc_ip(mix(pid)))];
             if p.ipv6 {
                 // Canonical (RFC 5952) text, as CloudTrail writes it.
-                let v6 = std::net::Ipv6Addr::new(0x2001, 0xdb8, (pid >> 16) as u16 | 1, (pid >> 32) as u16 & 0xfff, 0, 0, 0, ((pid >> 48) as u16 & 0xfff) + 1);
+                let v6 = std::net::Ipv6Addr::new(
+                    0x2001,
+                    0xdb8,
+                    (pid >> 16) as u16 | 1,
+                    (pid >> 32) as u16 & 0xfff,
+                    0,
+                    0,
+                    0,
+                    ((pid >> 48) as u16 & 0xfff) + 1,
+                );
                 srcs.push(Src::Ip(v6.to_string()));
             }
             srcs.push(Src::Host("AWS Internal"));
             let browser = [UA_CHROME, UA_SAFARI, UA_FIREFOX][(pid % 3) as usize];
-            let cli = if pid % 2 == 0 { UA_CLI_MAC } else { UA_CLI_LINUX };
+            let cli = if pid % 2 == 0 {
+                UA_CLI_MAC
+            } else {
+                UA_CLI_LINUX
+            };
             for &(account, permset, share) in p.roles {
                 let acct = self.accounts[account as usize].id;
-                let role = format!("AWSReservedSSO_{permset}_{}", hex_id(hash(&[seed, hash_str(acct), hash_str(permset)]), 16));
+                let role = format!(
+                    "AWSReservedSSO_{permset}_{}",
+                    hex_id(hash(&[seed, hash_str(acct), hash_str(permset)]), 16)
+                );
                 let email = format!("{}@example.com", p.handle);
-                let ident = self.role(account, "aws-reserved/sso.amazonaws.com/eu-west-1/", &role, Session::Named(email), false);
+                let ident = self.role(
+                    account,
+                    "aws-reserved/sso.amazonaws.com/eu-west-1/",
+                    &role,
+                    Session::Named(email),
+                    false,
+                );
                 let person = Person {
                     id: pid,
                     tz: p.tz,
@@ -527,52 +732,162 @@ impl Org {
                     can_write: permset != "ReadOnlyAccess",
                     secret_rate: 0.0,
                 };
-                self.push(account, p.handle, ident, srcs.clone(), &[browser, cli, UA_BOTO3, "AWS Internal"], Behaviour::Person(person));
+                self.push(
+                    account,
+                    p.handle,
+                    ident,
+                    srcs.clone(),
+                    &[browser, cli, UA_BOTO3, "AWS Internal"],
+                    Behaviour::Person(person),
+                );
             }
         }
         // Long-lived IAM users: two people in prod (one a steady secret reader) and a backup script.
         for (i, (name, focus, secret_rate)) in [
-            ("marc.dubois", &[(Ec2, 2.0), (S3, 1.0), (Lambda, 1.0), (Observe, 1.0)][..], 0.0),
-            ("lena.fischer", &[(Rds, 2.0), (S3, 2.0), (Secrets, 1.0)][..], 10.0),
+            (
+                "marc.dubois",
+                &[(Ec2, 2.0), (S3, 1.0), (Lambda, 1.0), (Observe, 1.0)][..],
+                0.0,
+            ),
+            (
+                "lena.fischer",
+                &[(Rds, 2.0), (S3, 2.0), (Secrets, 1.0)][..],
+                10.0,
+            ),
         ]
         .into_iter()
         .enumerate()
         {
             let pid = hash(&[seed, 200 + i as u64]);
             let ident = self.iam_user(PROD, name);
-            let person = Person { id: pid, tz: 1, level: 1.0, console: 0.15, focus: focus.to_vec(), can_write: true, secret_rate };
-            let srcs = vec![Src::Ip(office_eu.clone()), Src::Ip(doc_ip(mix(pid))), Src::Host("AWS Internal")];
-            self.push(PROD, name, ident, srcs, &[UA_FIREFOX, UA_CLI_LINUX, UA_BOTO3, "AWS Internal"], Behaviour::Person(person));
+            let person = Person {
+                id: pid,
+                tz: 1,
+                level: 1.0,
+                console: 0.15,
+                focus: focus.to_vec(),
+                can_write: true,
+                secret_rate,
+            };
+            let srcs = vec![
+                Src::Ip(office_eu.clone()),
+                Src::Ip(doc_ip(mix(pid))),
+                Src::Host("AWS Internal"),
+            ];
+            self.push(
+                PROD,
+                name,
+                ident,
+                srcs,
+                &[UA_FIREFOX, UA_CLI_LINUX, UA_BOTO3, "AWS Internal"],
+                Behaviour::Person(person),
+            );
         }
         let backup = self.iam_user(PROD, "svc-backup");
-        self.push(PROD, "svc-backup", backup, vec![Src::Ip(doc_ip(hash(&[seed, 3])))], &[UA_LEGACY_CLI], Behaviour::Backup);
-        self.push(MGMT, "root", Ident::Root, vec![Src::Ip(office_eu.clone())], &[UA_CHROME], Behaviour::RootBilling);
+        self.push(
+            PROD,
+            "svc-backup",
+            backup,
+            vec![Src::Ip(doc_ip(hash(&[seed, 3])))],
+            &[UA_LEGACY_CLI],
+            Behaviour::Backup,
+        );
+        self.push(
+            MGMT,
+            "root",
+            Ident::Root,
+            vec![Src::Ip(office_eu.clone())],
+            &[UA_CHROME],
+            Behaviour::RootBilling,
+        );
         // Workloads.
-        for (account, fleets) in [(PROD, &[(EUW1, 4u32, 2.0), (EUC1, 1, 0.5)][..]), (STAGING, &[(EUW1, 2, 1.0)][..])] {
+        for (account, fleets) in [
+            (PROD, &[(EUW1, 4u32, 2.0), (EUC1, 1, 0.5)][..]),
+            (STAGING, &[(EUW1, 2, 1.0)][..]),
+        ] {
             let svc = self.actor(account, "ec2.amazonaws.com");
             for &(region, base, secret_rate) in fleets {
-                let handle = if region == EUC1 { "app-server-role-dr" } else { "app-server-role" };
+                let handle = if region == EUC1 {
+                    "app-server-role-dr"
+                } else {
+                    "app-server-role"
+                };
                 let salt = hash(&[seed, account as u64, region as u64, 7]);
-                let ident = self.role(account, "", "app-server-role", Session::Instance(salt), true);
-                let nat = self.accounts[account as usize].nat_ips
-                    [self.accounts[account as usize].regions.iter().position(|r| *r == region).expect("fleet region is routine")]
-                    .clone();
-                self.push(account, handle, ident, vec![Src::Ip(nat)], &[UA_SSM, UA_EC2_APP],
-                    Behaviour::Fleet(Fleet { base, region, secret_rate, svc }));
+                let ident = self.role(
+                    account,
+                    "",
+                    "app-server-role",
+                    Session::Instance(salt),
+                    true,
+                );
+                let nat = self.accounts[account as usize].nat_ips[self.accounts[account as usize]
+                    .regions
+                    .iter()
+                    .position(|r| *r == region)
+                    .expect("fleet region is routine")]
+                .clone();
+                self.push(
+                    account,
+                    handle,
+                    ident,
+                    vec![Src::Ip(nat)],
+                    &[UA_SSM, UA_EC2_APP],
+                    Behaviour::Fleet(Fleet {
+                        base,
+                        region,
+                        secret_rate,
+                        svc,
+                    }),
+                );
             }
         }
         for (account, fns) in [
-            (PROD, &[("billing-worker", 1.0, 12.0, false), ("image-resizer", 0.0, 20.0, false), ("api-authorizer", 3.0, 16.0, false), ("weekly-report", 0.0, 0.0, true)][..]),
-            (STAGING, &[("billing-worker", 1.0, 3.0, false), ("api-authorizer", 1.0, 3.0, false)][..]),
+            (
+                PROD,
+                &[
+                    ("billing-worker", 1.0, 12.0, false),
+                    ("image-resizer", 0.0, 20.0, false),
+                    ("api-authorizer", 3.0, 16.0, false),
+                    ("weekly-report", 0.0, 0.0, true),
+                ][..],
+            ),
+            (
+                STAGING,
+                &[
+                    ("billing-worker", 1.0, 3.0, false),
+                    ("api-authorizer", 1.0, 3.0, false),
+                ][..],
+            ),
             (SECURITY, &[("guardduty-forwarder", 0.5, 5.0, false)][..]),
         ] {
             let svc = self.actor(account, "lambda.amazonaws.com");
             let name = self.accounts[account as usize].name;
             for &(f, secret_rate, calls, weekly) in fns {
                 let fname = format!("{name}-{f}");
-                let ident = self.role(account, "service-role/", &format!("{f}-role"), Session::Named(fname), false);
-                self.push(account, f, ident, vec![Src::Pool(hash(&[seed, account as u64, hash_str(f)]), LAMBDA_EUW1)], &[UA_LAMBDA],
-                    Behaviour::Lambda(LambdaFn { region: EUW1, secret_rate, calls, svc, weekly }));
+                let ident = self.role(
+                    account,
+                    "service-role/",
+                    &format!("{f}-role"),
+                    Session::Named(fname),
+                    false,
+                );
+                self.push(
+                    account,
+                    f,
+                    ident,
+                    vec![Src::Pool(
+                        hash(&[seed, account as u64, hash_str(f)]),
+                        LAMBDA_EUW1,
+                    )],
+                    &[UA_LAMBDA],
+                    Behaviour::Lambda(LambdaFn {
+                        region: EUW1,
+                        secret_rate,
+                        calls,
+                        svc,
+                        weekly,
+                    }),
+                );
             }
         }
         // Automation in every account.
@@ -582,22 +897,93 @@ impl Org {
             let subject = "repo:acme/infrastructure:ref:refs/heads/main".to_string();
             let webid = self.push(a, "github-oidc", Ident::WebIdentity { subject: format!("arn:aws:iam::{acct}:oidc-provider/token.actions.githubusercontent.com:sts.amazonaws.com:{subject}") },
                 vec![Src::Pool(hash(&[seed, 11]), GITHUB_RUNNERS)], &["aws-sdk-js/3.535.0 ua/2.0 os/linux#6.5.0-1016-azure lang/js md/nodejs#20.11.1 api/sts#3.535.0 configure-aws-credentials-for-github-actions"], Behaviour::Passive);
-            let ci = self.role(a, "", "github-actions-terraform", Session::Named("GitHubActions".into()), false);
-            self.push(a, "github-actions-terraform", ci, vec![Src::Pool(hash(&[seed, 11]), GITHUB_RUNNERS)], &[UA_TERRAFORM], Behaviour::Ci { webid });
-            let cfg = self.role(a, "aws-service-role/config.amazonaws.com/", "AWSServiceRoleForConfig", Session::Named("AWSConfig-Describe".into()), false);
-            self.push(a, "aws-config", cfg, vec![Src::Host("config.amazonaws.com")], &["config.amazonaws.com"], Behaviour::Config);
-            let scan = self.role(a, "", "security-audit", Session::Named("SecurityAuditScan".into()), false);
-            self.push(a, "security-audit", scan, vec![Src::Ip(scanner_ip.clone())], &[UA_SCANNER], Behaviour::Scanner);
+            let ci = self.role(
+                a,
+                "",
+                "github-actions-terraform",
+                Session::Named("GitHubActions".into()),
+                false,
+            );
+            self.push(
+                a,
+                "github-actions-terraform",
+                ci,
+                vec![Src::Pool(hash(&[seed, 11]), GITHUB_RUNNERS)],
+                &[UA_TERRAFORM],
+                Behaviour::Ci { webid },
+            );
+            let cfg = self.role(
+                a,
+                "aws-service-role/config.amazonaws.com/",
+                "AWSServiceRoleForConfig",
+                Session::Named("AWSConfig-Describe".into()),
+                false,
+            );
+            self.push(
+                a,
+                "aws-config",
+                cfg,
+                vec![Src::Host("config.amazonaws.com")],
+                &["config.amazonaws.com"],
+                Behaviour::Config,
+            );
+            let scan = self.role(
+                a,
+                "",
+                "security-audit",
+                Session::Named("SecurityAuditScan".into()),
+                false,
+            );
+            self.push(
+                a,
+                "security-audit",
+                scan,
+                vec![Src::Ip(scanner_ip.clone())],
+                &[UA_SCANNER],
+                Behaviour::Scanner,
+            );
         }
         // Principals that act only in the injected attacks (see attacks.rs).
-        let marc = self.actors[self.actor(PROD, "marc.dubois") as usize].ident.clone();
-        self.push(PROD, "attacker:marc.dubois", marc, vec![Src::Ip("185.220.101.47".into())], &[UA_ATTACKER_CLI], Behaviour::Dormant);
-        let tom = self.actors[self.actor(STAGING, "tom.becker") as usize].ident.clone();
-        self.push(STAGING, "attacker:tom.becker", tom, vec![Src::Ip("45.137.21.9".into())], &[UA_ATTACKER_CLI], Behaviour::Dormant);
+        let marc = self.actors[self.actor(PROD, "marc.dubois") as usize]
+            .ident
+            .clone();
+        self.push(
+            PROD,
+            "attacker:marc.dubois",
+            marc,
+            vec![Src::Ip("185.220.101.47".into())],
+            &[UA_ATTACKER_CLI],
+            Behaviour::Dormant,
+        );
+        let tom = self.actors[self.actor(STAGING, "tom.becker") as usize]
+            .ident
+            .clone();
+        self.push(
+            STAGING,
+            "attacker:tom.becker",
+            tom,
+            vec![Src::Ip("45.137.21.9".into())],
+            &[UA_ATTACKER_CLI],
+            Behaviour::Dormant,
+        );
         let app = self.actors[self.actor(PROD, "app-server-role") as usize].clone();
-        self.push(PROD, "attacker:app-server-role", app.ident, app.srcs, &[UA_ATTACKER_CLI], Behaviour::Dormant);
+        self.push(
+            PROD,
+            "attacker:app-server-role",
+            app.ident,
+            app.srcs,
+            &[UA_ATTACKER_CLI],
+            Behaviour::Dormant,
+        );
         let tmp = self.iam_user(PROD, "svc-reporting-tmp");
-        self.push(PROD, "svc-reporting-tmp", tmp, vec![Src::Ip("91.219.236.18".into())], &[UA_ATTACKER_SDK], Behaviour::Dormant);
+        self.push(
+            PROD,
+            "svc-reporting-tmp",
+            tmp,
+            vec![Src::Ip("91.219.236.18".into())],
+            &[UA_ATTACKER_SDK],
+            Behaviour::Dormant,
+        );
     }
 }
 
@@ -613,7 +999,12 @@ mod tests {
             let acct = &org.accounts[a.account as usize];
             if a.is_person() {
                 // One SSO actor per (person, account).
-                assert!(seen.insert((a.account, a.handle.clone())), "{} twice in {}", a.handle, acct.name);
+                assert!(
+                    seen.insert((a.account, a.handle.clone())),
+                    "{} twice in {}",
+                    a.handle,
+                    acct.name
+                );
             }
             assert!(!a.uid(acct).is_empty());
             assert!(!a.srcs.is_empty() && !a.agents.is_empty(), "{}", a.handle);

@@ -17,12 +17,16 @@ pub(crate) const fn mix(mut z: u64) -> u64 {
 
 /// Hash of a sequence of words (order matters).
 pub(crate) fn hash(parts: &[u64]) -> u64 {
-    parts.iter().fold(0x6a09_e667_f3bc_c908, |h, &p| mix(h ^ mix(p)))
+    parts
+        .iter()
+        .fold(0x6a09_e667_f3bc_c908, |h, &p| mix(h ^ mix(p)))
 }
 
 /// Hash of a string, for deriving stable ids from names.
 pub(crate) fn hash_str(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// A uniform number in `[0, 1)` taken from a hash.
@@ -43,7 +47,9 @@ impl Rng {
             x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
             mix(x.wrapping_sub(0x9e37_79b9_7f4a_7c15))
         };
-        Rng { s: [next(), next(), next(), next()] }
+        Rng {
+            s: [next(), next(), next(), next()],
+        }
     }
 
     pub(crate) fn next_u64(&mut self) -> u64 {
@@ -246,7 +252,10 @@ mod tests {
             let n = 20_000;
             let sum: u64 = (0..n).map(|_| r.poisson(lambda) as u64).sum();
             let mean = sum as f64 / n as f64;
-            assert!((mean - lambda).abs() < 0.05 * lambda + 0.05, "lambda {lambda} mean {mean}");
+            assert!(
+                (mean - lambda).abs() < 0.05 * lambda + 0.05,
+                "lambda {lambda} mean {mean}"
+            );
         }
     }
 }
