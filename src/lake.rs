@@ -61,7 +61,7 @@ impl Default for IngestOptions {
             part_rows: 500_000,
             memory_budget_bytes: 256 << 20,
             reprocess: false,
-            batch_objects: 16,
+            batch_objects: 64,
         }
     }
 }
@@ -154,7 +154,7 @@ impl QuarantineLine {
 pub fn ingest(inputs: &[Location], lake: &Location, opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSummary> {
     let mut summary = IngestSummary { run_uid: opts.run_uid.clone(), ..Default::default() };
     let manifest = if opts.reprocess { Manifest::default() } else { Manifest::load(lake)? };
-    let mut jobs: Vec<(usize, ObjectMeta, String)> = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         for (meta, shown) in input.list_shown()? {
             summary.objects_listed += 1;
@@ -168,34 +168,28 @@ pub fn ingest(inputs: &[Location], lake: &Location, opts: &IngestOptions, progre
     let total_bytes: u64 = jobs.iter().map(|(_, m, _)| m.size).sum();
     progress.start("ingest", Some(total_bytes), "bytes");
     let read_opts = ReadOptions { format: opts.format, max_decompressed_bytes: opts.max_decompressed_bytes, keep_raw: opts.keep_raw };
-    let mut state = LakeState::new(lake, opts);
-    let mut quarantine: Vec<QuarantineLine> = Vec::new();
-    let mut done: Vec<ManifestEntry> = Vec::new();
-    for chunk in jobs.chunks(opts.batch_objects.max(1)) {
-        let parsed: Vec<Result<ParsedObject>> = chunk
+    let mut merge = Merge { state: LakeState::new(lake, opts), summary, quarantine: Vec::new(), done: Vec::new() };
+    let parse_chunk = |chunk: &[Job]| -> Vec<Result<ParsedObject>> {
+        chunk
             .par_iter()
             .map(|(i, meta, shown)| {
                 let bytes = inputs[*i].get(&meta.location)?;
                 Ok(parse_object(shown, &bytes, &read_opts, &opts.run_uid))
             })
-            .collect();
-        for ((_, meta, shown), p) in chunk.iter().zip(parsed) {
-            let p = p?;
-            summary.objects_read += 1;
-            summary.bytes_read += meta.size;
-            summary.records_read += p.records;
-            summary.quarantined += p.rejects.iter().filter(|q| q.kind == "quarantined").count() as u64;
-            summary.skipped += p.rejects.iter().filter(|q| q.kind == "skipped").count() as u64;
-            quarantine.extend(p.rejects);
-            for (key, mut builder) in p.parts {
-                let (written, dups) = state.append(key, &mut builder)?;
-                summary.written += written;
-                summary.duplicates += dups;
-            }
-            done.push(ManifestEntry::new(shown, meta, &opts.run_uid));
-            progress.inc(meta.size);
-        }
+            .collect()
+    };
+    // Double buffering: the next chunk parses on the pool while this one is merged, so the
+    // sequential merge (dedup, partition buffers) does not leave a core idle.
+    let chunks: Vec<&[Job]> = jobs.chunks(opts.batch_objects.max(1)).collect();
+    let mut pending = chunks.first().map(|c| parse_chunk(c));
+    for (i, chunk) in chunks.iter().enumerate() {
+        let parsed = pending.take().unwrap_or_default();
+        let next = chunks.get(i + 1);
+        let (next_parsed, merged) = rayon::join(|| next.map(|c| parse_chunk(c)), || merge.take(chunk, parsed, opts, progress));
+        merged?;
+        pending = next_parsed;
     }
+    let Merge { state, mut summary, quarantine, done } = merge;
     summary.parts = state.finish()?;
     progress.finish();
     if !quarantine.is_empty() {
@@ -208,6 +202,40 @@ pub fn ingest(inputs: &[Location], lake: &Location, opts: &IngestOptions, progre
     }
     Manifest::append(lake, &opts.run_uid, &done)?;
     Ok(summary)
+}
+
+/// One object to read: (input index, its metadata, its shown name).
+type Job = (usize, ObjectMeta, String);
+
+/// The sequential half of an ingest: dedup and partition buffering, in object order.
+struct Merge<'l> {
+    state: LakeState<'l>,
+    summary: IngestSummary,
+    quarantine: Vec<QuarantineLine>,
+    done: Vec<ManifestEntry>,
+}
+
+impl Merge<'_> {
+    fn take(&mut self, chunk: &[Job], parsed: Vec<Result<ParsedObject>>, opts: &IngestOptions, progress: &dyn Progress) -> Result<()> {
+        for ((_, meta, shown), p) in chunk.iter().zip(parsed) {
+            let p = p?;
+            let s = &mut self.summary;
+            s.objects_read += 1;
+            s.bytes_read += meta.size;
+            s.records_read += p.records;
+            s.quarantined += p.rejects.iter().filter(|q| q.kind == "quarantined").count() as u64;
+            s.skipped += p.rejects.iter().filter(|q| q.kind == "skipped").count() as u64;
+            self.quarantine.extend(p.rejects);
+            for (key, mut builder) in p.parts {
+                let (written, dups) = self.state.append(key, &mut builder)?;
+                self.summary.written += written;
+                self.summary.duplicates += dups;
+            }
+            self.done.push(ManifestEntry::new(shown, meta, &opts.run_uid));
+            progress.inc(meta.size);
+        }
+        Ok(())
+    }
 }
 
 /// Ingest from local paths into a local lake folder (benches, tests, notebooks).
@@ -331,13 +359,18 @@ impl<'l> LakeState<'l> {
         Ok(())
     }
 
+    /// Writes what is still buffered. These last parts are usually most of a run's data
+    /// (a run smaller than the memory budget flushes nothing before), so they are encoded
+    /// in parallel rather than queued on the one encoder thread.
     fn finish(mut self) -> Result<Vec<String>> {
+        self.encoder.finish()?;
         let mut keys: Vec<PartitionKey> = self.writers.keys().copied().collect();
         keys.sort();
-        for k in keys {
-            self.flush(k)?;
-        }
-        self.encoder.finish()?;
+        let run_uid = &self.opts.run_uid;
+        let jobs: Vec<writer::PartJob> = keys.iter().filter_map(|k| self.writers.get_mut(k).and_then(|w| w.take_part(run_uid))).collect();
+        let lake = self.lake;
+        jobs.par_iter().try_for_each(|job| lake.put(&job.rel, Bytes::from(writer::encode_part(job)?)))?;
+        self.parts.extend(jobs.into_iter().map(|j| j.rel));
         Ok(self.parts)
     }
 }

@@ -4,6 +4,9 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use cloudsift::app;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use cloudsift::cli::Cli;
 
 fn main() {

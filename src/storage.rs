@@ -44,6 +44,9 @@ pub struct Location {
     prefix: Path,
     display: String,
     local: Option<PathBuf>,
+    /// The same store when it is a local folder: reads then skip the async runtime, whose
+    /// hand-off costs more than reading a small log object.
+    fs: Option<Arc<LocalFileSystem>>,
 }
 
 impl std::fmt::Debug for Location {
@@ -94,11 +97,12 @@ impl Location {
                 prefix: Path::from(url.path().trim_start_matches('/')),
                 display: text.to_string(),
                 local: None,
+                fs: None,
             }),
             _ => {
                 let (store, prefix) = object_store::parse_url_opts(&url, options.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                     .map_err(|e| Error::config(text, format!("unsupported object store URL: {e}")))?;
-                Ok(Location { store: Arc::from(store), prefix, display: text.trim_end_matches('/').to_string(), local: None })
+                Ok(Location { store: Arc::from(store), prefix, display: text.trim_end_matches('/').to_string(), local: None, fs: None })
             }
         }
     }
@@ -113,14 +117,14 @@ impl Location {
         if !root.exists() {
             std::fs::create_dir_all(&root).map_err(|source| Error::Io { path: root.clone(), source })?;
         }
-        let store = LocalFileSystem::new_with_prefix(&root).map_err(|e| Error::storage(display, e))?;
+        let fs = Arc::new(LocalFileSystem::new_with_prefix(&root).map_err(|e| Error::storage(display, e))?);
         let prefix = if abs.is_file() { Path::from(abs.file_name().unwrap_or_default().to_string_lossy().as_ref()) } else { Path::default() };
-        Ok(Location { store: Arc::new(store), prefix, display: display.trim_end_matches('/').to_string(), local: Some(abs) })
+        Ok(Location { store: fs.clone(), prefix, display: display.trim_end_matches('/').to_string(), local: Some(abs), fs: Some(fs) })
     }
 
     /// An in-memory store (tests).
     pub fn memory() -> Self {
-        Location { store: Arc::new(InMemory::new()), prefix: Path::default(), display: "memory://".into(), local: None }
+        Location { store: Arc::new(InMemory::new()), prefix: Path::default(), display: "memory://".into(), local: None, fs: None }
     }
 
     /// The local path, when this location is on the local filesystem.
@@ -139,6 +143,7 @@ impl Location {
             prefix,
             display: format!("{}/{}", self.display, rel.trim_matches('/')),
             local: self.local.as_ref().map(|l| l.join(rel)),
+            fs: self.fs.clone(),
         }
     }
 
@@ -208,6 +213,17 @@ impl Location {
     /// # Errors
     /// [`Error::Storage`] naming the object.
     pub fn get(&self, key: &Path) -> Result<Bytes> {
+        if let Some(fs) = &self.fs {
+            let path = fs.path_to_filesystem(key).map_err(|e| Error::storage(self.display_key(key), e))?;
+            return match std::fs::read(&path) {
+                Ok(v) => Ok(Bytes::from(v)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::storage(
+                    self.display_key(key),
+                    object_store::Error::NotFound { path: path.display().to_string(), source: Box::new(e) },
+                )),
+                Err(source) => Err(Error::Io { path, source }),
+            };
+        }
         let store = self.store.clone();
         let k = key.clone();
         block_on(async move { store.get(&k).await?.bytes().await }).map_err(|e| Error::storage(self.display_key(key), e))
