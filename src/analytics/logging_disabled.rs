@@ -223,11 +223,6 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
         let n = rows.len();
         let days = history_days(&account);
         let enough = days >= cfg.min_history_days;
-        let severity = if first_time && enough {
-            Severity::Critical
-        } else {
-            Severity::High
-        };
         let op = ops
             .iter()
             .find(|o| o.provider == provider && o.service == service && o.operation == operation);
@@ -236,6 +231,18 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
         let data_component = entries
             .first()
             .map_or("disable".to_string(), |e| e.data_component.clone());
+        // A configuration change (UpdateTrail, PutEventSelectors) seen while the account is
+        // still being learned cannot yet be told from routine automation: report it low
+        // instead of paging on every nightly Terraform run during onboarding. Outright
+        // disables and deletions stay high whatever the history.
+        let learning_change = data_component == "modification" && !enough;
+        let severity = if first_time && enough {
+            Severity::Critical
+        } else if learning_change {
+            Severity::Low
+        } else {
+            Severity::High
+        };
         let who = actor.as_deref().unwrap_or("an unidentified principal");
         let target = resource
             .as_deref()
@@ -255,6 +262,13 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
             format!(
                 "First logging-disable operation by this initiator in {days} days of the \
                  account's history; severity raised to critical."
+            )
+        } else if learning_change {
+            format!(
+                "Learning: the account has only {days} days of history (fewer than {}), too \
+                 little to tell this configuration change from routine automation, so \
+                 severity is low until the baseline exists.",
+                cfg.min_history_days
             )
         } else if first_time {
             format!(
@@ -315,10 +329,10 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
             hour_start,
             hour_start + Duration::hours(1),
         );
-        let mut risk: f64 = if severity == Severity::Critical {
-            90.0
-        } else {
-            75.0
+        let mut risk: f64 = match severity {
+            Severity::Critical => 90.0,
+            Severity::Low => 30.0,
+            _ => 75.0,
         };
         if failed == n {
             risk -= 10.0;

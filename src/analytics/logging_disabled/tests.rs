@@ -191,3 +191,20 @@ fn empty_lake_gives_nothing() {
     let ctx = Ctx::new();
     assert!(run(&ctx.ctx()).unwrap().is_empty());
 }
+
+/// The default pipeline's first run: the Terraform role's nightly UpdateTrail during the
+/// first days of the lake paged as high (20 false findings on the generated tenant).
+#[test]
+fn configuration_change_while_learning_is_low_but_a_delete_stays_high() {
+    let ctx = Ctx::new();
+    let start = ctx.window_start_us();
+    let update = on_trail("u1", start + HOUR_US, TF, "UpdateTrail");
+    let delete = on_trail("d1", start + 2 * HOUR_US, BOB, "DeleteTrail");
+    write_lake(ctx.dir.path(), &[update, delete]);
+    let found = run(&ctx.ctx()).unwrap();
+    let by_op = |op: &str| found.iter().find(|f| f.operation.as_deref() == Some(op)).unwrap();
+    let u = by_op("UpdateTrail");
+    assert_eq!((u.severity, u.risk_score), (Severity::Low, 30.0));
+    assert!(u.description.contains("Learning:"), "{}", u.description);
+    assert_eq!(by_op("DeleteTrail").severity, Severity::High);
+}
