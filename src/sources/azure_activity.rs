@@ -78,7 +78,7 @@ use crate::schema::{ActorType, LogFormat, Provider, Status};
 
 pub(crate) mod shared;
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;
 
 use shared::{
     as_object, claims_actor, evidence_actor, field, first, get, get_any, json_column, object, Actor, Claims, Obj,

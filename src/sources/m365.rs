@@ -60,7 +60,7 @@ use crate::event::Event;
 use crate::schema::{ActorType, LogFormat, Provider, Status};
 
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;
 
 /// Normaliser for `LogFormat::M365Audit`.
 pub struct M365Audit;

@@ -21,6 +21,8 @@ pub mod m365;
 pub mod net;
 pub mod ocsf;
 pub mod read;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod time;
 
 use crate::event::Event;

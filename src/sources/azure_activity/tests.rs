@@ -2,65 +2,11 @@
 //! samples (tests that read `../shared` return early when it is absent), plus the helpers
 //! the Key Vault and Entra tests use.
 
-use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
 use super::*;
-use crate::sources::{read_object, Locator, ReadOptions, Sink};
-
-/// Events as JSON (schema column names) and rejections, in input order.
-#[derive(Default, Debug)]
-pub(crate) struct Collect {
-    pub events: Vec<Value>,
-    /// (skipped, reason, locator)
-    pub rejects: Vec<(bool, String, String)>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, e: &Event<'_>, loc: Locator) {
-        let mut v = serde_json::to_value(e).unwrap();
-        v["source_locator"] = loc.to_string().into();
-        self.events.push(v);
-    }
-    fn reject(&mut self, r: &Reject, loc: Locator, _record: Option<&str>) {
-        self.rejects.push((r.skip, r.reason.to_string(), loc.to_string()));
-    }
-}
-
-impl Collect {
-    /// The event read from `locator` (`line:3`, `record:0`, `row:2`).
-    pub(crate) fn at(&self, locator: &str) -> &Value {
-        self.events.iter().find(|e| e["source_locator"] == locator).unwrap_or_else(|| panic!("no event at {locator}"))
-    }
-
-    /// Rejection reasons with their count, sorted.
-    pub(crate) fn reasons(&self) -> Vec<(String, usize)> {
-        let mut m = std::collections::BTreeMap::<String, usize>::new();
-        for (_, r, _) in &self.rejects {
-            *m.entry(r.clone()).or_default() += 1;
-        }
-        m.into_iter().collect()
-    }
-}
-
-/// A path under `../shared`, `None` when that folder is absent.
-pub(crate) fn shared_path(rel: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared").join(rel);
-    p.exists().then_some(p)
-}
-
-pub(crate) fn run_bytes(data: &[u8], format: Option<LogFormat>) -> Collect {
-    let mut c = Collect::default();
-    let opts = ReadOptions { format, ..ReadOptions::default() };
-    read_object("t.json", data, &opts, &mut c);
-    c
-}
-
-pub(crate) fn run_file(rel: &str, format: Option<LogFormat>) -> Option<Collect> {
-    let p = shared_path(rel)?;
-    Some(run_bytes(&std::fs::read(p).unwrap(), format))
-}
+use crate::sources::testing::{params, run_bytes, run_file, shared};
 
 const AZ: Option<LogFormat> = Some(LogFormat::AzureActivity);
 
@@ -68,10 +14,6 @@ fn one(record: &str) -> Value {
     let c = run_bytes(record.as_bytes(), AZ);
     assert!(c.rejects.is_empty(), "{:?}", c.rejects);
     c.events.into_iter().next().unwrap()
-}
-
-fn params(e: &Value) -> Value {
-    serde_json::from_str(e["request_params"].as_str().unwrap()).unwrap()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -99,7 +41,7 @@ fn p24_json_encoded_properties_and_identity() {
     assert_eq!(c.events[0]["time"], "2024-05-09T17:11:48.506970Z");
     assert_eq!(c.events[0]["src_ip"], "203.0.113.9");
     // The whole record is kept as logged (its JSON strings undecoded).
-    let line2 = std::fs::read_to_string(shared_path("cases/P24-azure-json-encoded-properties/input.jsonl").unwrap()).unwrap();
+    let line2 = std::fs::read_to_string(shared("cases/P24-azure-json-encoded-properties/input.jsonl").unwrap()).unwrap();
     assert_eq!(c.events[1]["raw_event"].as_str(), line2.lines().nth(1));
     // Decoded once: the string `identity` and `properties` of record 2.
     assert_eq!(params(&c.events[1]), json!({"statusCode": "OK", "serviceRequestId": null}));

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::*;
-use crate::sources::azure_activity::tests::{run_bytes, run_file};
+use crate::sources::testing::{params, run_bytes, run_file};
 
 const AUDIT: Option<LogFormat> = Some(LogFormat::EntraAudit);
 const SIGNIN: Option<LogFormat> = Some(LogFormat::EntraSignin);
@@ -13,10 +13,6 @@ fn one(record: &str, format: Option<LogFormat>) -> Value {
     let c = run_bytes(record.as_bytes(), format);
     assert!(c.rejects.is_empty(), "{:?}", c.rejects);
     c.events.into_iter().next().unwrap()
-}
-
-fn params(e: &Value) -> Value {
-    serde_json::from_str(e["request_params"].as_str().unwrap()).unwrap()
 }
 
 // ---------------------------------------------------------------------------------------

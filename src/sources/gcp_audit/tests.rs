@@ -4,14 +4,9 @@
 use serde_json::{json, Value};
 
 use super::*;
-use crate::sources::m365::tests::{run_bytes, shared, Collect};
+use crate::sources::testing::{run_file as run, run_named as run_bytes};
 
 const GCP: Option<LogFormat> = Some(LogFormat::GcpAudit);
-
-fn run(rel: &str, format: Option<LogFormat>) -> Option<Collect> {
-    let p = shared(rel)?;
-    Some(run_bytes(&p.to_string_lossy(), &std::fs::read(&p).unwrap(), format))
-}
 
 fn one(record: &str) -> Value {
     let c = run_bytes("t.json", record.as_bytes(), GCP);

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::*;
-use crate::sources::azure_activity::tests::{run_bytes, run_file};
+use crate::sources::testing::{run_bytes, run_file};
 
 const KV: Option<LogFormat> = Some(LogFormat::KeyVaultAudit);
 const P34: &str = "cases/P34-keyvault-shapes-and-claims/input";

@@ -1,48 +1,12 @@
 //! Unit tests of the M365 normaliser on the shared cases and the real public samples.
 //! Tests that read `../shared` return early when it is absent.
 
-use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
 use super::*;
 use crate::event::dedup_key;
-use crate::sources::{read_object, Locator, ReadOptions, Sink};
-
-#[derive(Default)]
-pub(crate) struct Collect {
-    pub events: Vec<Value>,
-    /// (skipped, reason, locator)
-    pub rejects: Vec<(bool, String, String)>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, e: &Event<'_>, loc: Locator) {
-        let mut v = serde_json::to_value(e).unwrap();
-        v["source_locator"] = loc.to_string().into();
-        self.events.push(v);
-    }
-    fn reject(&mut self, r: &Reject, loc: Locator, _record: Option<&str>) {
-        self.rejects.push((r.skip, r.reason.to_string(), loc.to_string()));
-    }
-}
-
-pub(crate) fn shared(rel: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared").join(rel);
-    p.exists().then_some(p)
-}
-
-pub(crate) fn run_bytes(name: &str, data: &[u8], format: Option<LogFormat>) -> Collect {
-    let mut c = Collect::default();
-    let opts = ReadOptions { format, ..ReadOptions::default() };
-    read_object(name, data, &opts, &mut c);
-    c
-}
-
-fn run(rel: &str, format: Option<LogFormat>) -> Option<Collect> {
-    let p = shared(rel)?;
-    Some(run_bytes(&p.to_string_lossy(), &std::fs::read(&p).unwrap(), format))
-}
+use crate::sources::testing::{params, run_file as run, run_named as run_bytes};
 
 const M365: Option<LogFormat> = Some(LogFormat::M365Audit);
 
@@ -56,10 +20,6 @@ fn reject_of(record: &str) -> String {
     let c = run_bytes("t.json", record.as_bytes(), M365);
     assert!(c.events.is_empty());
     c.rejects[0].1.clone()
-}
-
-fn params(e: &Value) -> Value {
-    serde_json::from_str(e["request_params"].as_str().unwrap()).unwrap()
 }
 
 #[test]
