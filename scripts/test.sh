@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: unit and integration tests, the shared parser cases, and a run of
-# the bundled default pipeline. Used by CI (.ci/run) and by developers alike.
+# the bundled default pipeline (which must exit 0). Used by CI (.ci/run) and developers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,3 +20,11 @@ if [ -f ../shared/cases/check_cases.py ]; then
 else
   echo "== shared parser cases: ../shared/cases not present, skipped"
 fi
+
+echo "== the bundled default pipeline, end to end, with its outputs in a scratch folder"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+mkdir -p "$scratch/pipelines"
+cp pipelines/default.toml "$scratch/pipelines/"
+ln -s "$PWD/data" "$scratch/data"
+"$bin" run "$scratch/pipelines/default.toml" --quiet --summary-json
