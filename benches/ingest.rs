@@ -10,6 +10,10 @@
 //! - `ingest_paths/*`: the whole corpus through [`cloudsift::lake::ingest_paths`] (listing,
 //!   reading, normalising, dedup, Parquet + zstd, manifest) into a fresh lake each iteration.
 
+// The same allocator as the `cloudsift` binary, so the bench measures what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::io::Read;
 use std::path::{Path, PathBuf};
