@@ -95,6 +95,7 @@ struct Row {
     status: String,
     error_code: Option<String>,
     resource: Option<String>,
+    request: Option<String>,
 }
 
 fn time(us: i64) -> DateTime<Utc> {
@@ -124,6 +125,7 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
         s::STATUS,
         s::ERROR_CODE,
         s::RESOURCE_UID,
+        s::REQUEST_PARAMS,
     ];
     let mut wanted = cols.to_vec();
     wanted.push(s::DATE);
@@ -166,6 +168,7 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
             status: take(&mut c, s::STATUS, i).unwrap_or_default(),
             error_code: take(&mut c, s::ERROR_CODE, i),
             resource: take(&mut c, s::RESOURCE_UID, i),
+            request: take(&mut c, s::REQUEST_PARAMS, i),
         });
     }
 
@@ -235,8 +238,19 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
         // still being learned cannot yet be told from routine automation: report it low
         // instead of paging on every nightly Terraform run during onboarding. Outright
         // disables and deletions stay high whatever the history.
-        let learning_change = data_component == "modification" && !enough;
-        let severity = if first_time && enough {
+        // What the request did: a repair (selectors back to all management events, access
+        // logging enabled) is recorded but does not page; neither does a call that failed.
+        let verdicts: Vec<Option<bool>> = rows.iter().map(|r| weakens::weakens(&operation, r.request.as_deref())).collect();
+        let restores = verdicts.iter().all(|v| *v == Some(false));
+        let surely_weakens = verdicts.iter().any(|v| *v == Some(true));
+        // Only a change whose effect the request does not show waits for the baseline.
+        let learning_change = data_component == "modification" && !enough && !surely_weakens;
+        let all_failed = failed == rows.len();
+        let severity = if restores {
+            Severity::Info
+        } else if all_failed {
+            Severity::Low
+        } else if first_time && enough {
             Severity::Critical
         } else if learning_change {
             Severity::Low
@@ -256,7 +270,15 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
             .iter()
             .filter_map(|r| r.error_code.as_deref())
             .collect();
-        let history = if actor.is_none() {
+        let history = if restores {
+            "The request keeps or restores logging (e.g. selectors back to all management \
+             events, access logging enabled): recorded as info, not an alert."
+                .to_string()
+        } else if all_failed {
+            "Every attempt failed, so logging was not changed: recorded as low; repeated \
+             failures by one principal are worth a look."
+                .to_string()
+        } else if actor.is_none() {
             "The record names no initiator, so its history cannot be checked.".to_string()
         } else if first_time && enough {
             format!(
@@ -332,9 +354,10 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
         let mut risk: f64 = match severity {
             Severity::Critical => 90.0,
             Severity::Low => 30.0,
+            Severity::Info => 10.0,
             _ => 75.0,
         };
-        if failed == n {
+        if failed == n && severity != Severity::Low {
             risk -= 10.0;
         }
         findings.push(Finding {
@@ -389,6 +412,8 @@ fn dedup(mut v: Vec<&str>) -> Vec<&str> {
     v.dedup();
     v
 }
+
+mod weakens;
 
 #[cfg(test)]
 mod tests;

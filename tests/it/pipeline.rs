@@ -117,3 +117,50 @@ fn generated_tenant_attacks_are_found_without_false_alerts() {
     let false_alerts: Vec<_> = alerts.iter().filter(|f| !labels.iter().any(|l| matches(f, l))).map(|f| f["title"].clone()).collect();
     assert!(false_alerts.is_empty(), "false alerts: {false_alerts:?}");
 }
+
+/// Panther's labelled CloudTrail test events for its logging-disable rules: every event
+/// labelled true is a `logging_disabled` alert (medium or above), and every event labelled
+/// false (failed calls, selectors or access logging turned back on, a request that does not
+/// show its effect on a lake with no history) is not. Each event is ingested into a lake of
+/// its own, because Panther reuses eventIDs across unrelated tests.
+#[test]
+fn panther_logging_rule_labels_agree() {
+    let (Some(events), Some(_)) = (real("aws_cloudtrail/panther_rule_tests.events.jsonl"), real("aws_cloudtrail")) else { return };
+    let labels = events.parent().unwrap().join("../../labels/aws_cloudtrail/panther_rule_tests.labels.jsonl");
+    let rules = [
+        "AWS.CloudTrail.Stopped",
+        "AWS.CloudTrail.EventSelectorsDisabled",
+        "AWS.CloudTrail.DNSLogsDeleted",
+        "AWS.ConfigService.DisabledDeleted",
+        "AWS.S3.DisableBucketLogging",
+        "AWS.Bedrock.DeleteModelInvocationLoggingConfiguration",
+    ];
+    let lines: Vec<String> = std::fs::read_to_string(&events).unwrap().lines().map(str::to_owned).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut checked, mut disagree) = (0, Vec::new());
+    for label in std::fs::read_to_string(labels).unwrap().lines() {
+        let label: serde_json::Value = serde_json::from_str(label).unwrap();
+        if !rules.contains(&label["rule_id"].as_str().unwrap()) {
+            continue;
+        }
+        let n = label["line"].as_u64().unwrap() as usize;
+        let case = dir.path().join(n.to_string());
+        std::fs::create_dir_all(&case).unwrap();
+        std::fs::write(case.join("e.jsonl"), format!("{}\n", lines[n - 1])).unwrap();
+        let lake = case.join("lake");
+        let (input, lake_s) = (case.join("e.jsonl"), lake.to_str().unwrap().to_string());
+        assert_eq!(run(&["ingest", input.to_str().unwrap(), "--lake", &lake_s, "-q"]).status.code(), Some(0), "line {n}");
+        run(&["detect", "--lake", &lake_s, "--as-of", "2030-01-01", "--window-hours", "300000", "-q"]);
+        let out = run(&["findings", "--lake", &lake_s, "--min-severity", "medium", "--output", "jsonl"]);
+        let alert = String::from_utf8_lossy(&out.stdout).lines().any(|l| {
+            let f: serde_json::Value = serde_json::from_str(l).unwrap();
+            f["analytic_uid"] == "logging_disabled" && f["suppressed"] == false
+        });
+        checked += 1;
+        if alert != label["expected_result"].as_bool().unwrap() {
+            disagree.push(n);
+        }
+    }
+    assert_eq!(checked, 16);
+    assert_eq!(disagree, Vec::<usize>::new());
+}
