@@ -14,6 +14,26 @@ use crate::schema::LogFormat;
 use crate::storage::Location;
 use crate::{Error, Result};
 
+/// Writes to stdout. A closed pipe (`cloudsift findings | head`) ends the program with
+/// exit code 0: the reader has what it wanted, and everything else was already written.
+///
+/// # Errors
+/// [`Error::Io`] for other write failures.
+pub fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(exit::OK),
+        Err(source) => Err(Error::Io { path: "<stdout>".into(), source }),
+    }
+}
+
+/// `println!` through [`emit`].
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::app::emit(&format!("{}\n", format_args!($($arg)*))) };
+}
+pub(crate) use outln;
+
 /// Exit codes of DESIGN.md "Running it".
 pub mod exit {
     pub const OK: i32 = 0;
@@ -83,7 +103,7 @@ pub fn print_ingest_summary(s: &IngestSummary, elapsed: std::time::Duration, jso
         let mut v = serde_json::to_value(s).expect("summary serialises");
         v["elapsed_seconds"] = serde_json::json!(elapsed.as_secs_f64());
         v.as_object_mut().map(|o| o.remove("parts"));
-        println!("{v}");
+        let _ = emit(&format!("{v}\n"));
         return;
     }
     eprintln!(
@@ -97,31 +117,27 @@ pub fn print_ingest_summary(s: &IngestSummary, elapsed: std::time::Duration, jso
     );
     eprintln!("{}", s.accounting_line());
     if s.quarantined > 0 {
-        eprintln!("{} records quarantined: see quarantine/run={}.jsonl in the lake", s.quarantined, s.run_uid);
+        eprintln!("{} records quarantined: see quarantine/run={}/ in the lake", s.quarantined, s.run_uid);
     }
 }
 
 fn schema(a: &SchemaArgs) -> Result<i32> {
     let schema = crate::schema::event_schema();
-    let mut out = std::io::stdout().lock();
+    let mut out = String::new();
     if a.json {
         let cols: Vec<serde_json::Value> = schema
             .fields()
             .iter()
             .map(|f| serde_json::json!({"name": f.name(), "type": f.data_type().to_string(), "nullable": f.is_nullable()}))
             .collect();
-        writeln!(out, "{}", serde_json::Value::Array(cols)).map_err(io_err)?;
+        out.push_str(&format!("{}\n", serde_json::Value::Array(cols)));
     } else {
         for f in schema.fields() {
-            writeln!(out, "{:<20} {:<28} {}", f.name(), f.data_type().to_string(), if f.is_nullable() { "nullable" } else { "required" })
-                .map_err(io_err)?;
+            out.push_str(&format!("{:<20} {:<28} {}\n", f.name(), f.data_type().to_string(), if f.is_nullable() { "nullable" } else { "required" }));
         }
     }
+    emit(&out)?;
     Ok(exit::OK)
-}
-
-fn io_err(source: std::io::Error) -> Error {
-    Error::Io { path: "<stdout>".into(), source }
 }
 
 /// A pipeline source's format option.
@@ -209,7 +225,7 @@ fn catalog(c: &CatalogCommand) -> Result<i32> {
         }
         CatalogCommand::List { paths } => {
             let cat = if paths.is_empty() { crate::catalog::Catalog::load_builtin()? } else { crate::catalog::Catalog::load_dirs(&expand(paths))? };
-            print!("{}", cat.render_table());
+            emit(&cat.render_table())?;
             Ok(exit::OK)
         }
     }

@@ -1,8 +1,8 @@
 //! The normalised lake: ingest of raw objects into hive-partitioned Parquet
 //! (`events/provider=P/date=YYYY-MM-DD/part-<run>-<n>.parquet`), deduplication by
 //! (provider, account_uid, event_uid) within a run and against what the lake already holds,
-//! quarantine of bad input (`quarantine/run=<run>.jsonl`), and the manifest of processed
-//! objects (`state/manifest/<run>.jsonl`) that makes a second ingest of the same objects add
+//! quarantine of bad input (`quarantine/run=<run>/<run>-<inputs>.jsonl`), and the manifest of
+//! processed objects (`state/manifest/<run>-<inputs>.jsonl`) that makes a second ingest of the same objects add
 //! nothing.
 //!
 //! Order of writes, for crash safety: event parts first (each an atomic put), then the
@@ -119,7 +119,7 @@ impl IngestSummary {
     }
 }
 
-/// One line of `quarantine/run=<run>.jsonl` (also what `normalize --quarantine-out` writes).
+/// One line of a run's quarantine file (also what `normalize --quarantine-out` writes).
 #[derive(Debug, Clone, Serialize)]
 pub struct QuarantineLine {
     /// `quarantined` or `skipped`.
@@ -192,16 +192,30 @@ pub fn ingest(inputs: &[Location], lake: &Location, opts: &IngestOptions, progre
     let Merge { state, mut summary, quarantine, done } = merge;
     summary.parts = state.finish()?;
     progress.finish();
+    // One run may ingest several sources (a pipeline's [[sources]]): each ingest names its
+    // state files after its inputs too, so that none overwrites another's.
+    let state_name = format!("{}-{}", opts.run_uid, inputs_id(inputs));
     if !quarantine.is_empty() {
         let mut text = String::new();
         for q in &quarantine {
             text.push_str(&serde_json::to_string(q).expect("quarantine line serialises"));
             text.push('\n');
         }
-        lake.put(&format!("quarantine/run={}.jsonl", opts.run_uid), Bytes::from(text))?;
+        lake.put(&format!("quarantine/run={}/{state_name}.jsonl", opts.run_uid), Bytes::from(text))?;
     }
-    Manifest::append(lake, &opts.run_uid, &done)?;
+    Manifest::append(lake, &state_name, &done)?;
     Ok(summary)
+}
+
+/// 8 hex digits naming a set of inputs (stable for the same inputs).
+fn inputs_id(inputs: &[Location]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for i in inputs {
+        h.update(i.to_string().as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..4])
 }
 
 /// One object to read: (input index, its metadata, its shown name).

@@ -118,6 +118,10 @@ impl Location {
             std::fs::create_dir_all(&root).map_err(|source| Error::Io { path: root.clone(), source })?;
         }
         let fs = Arc::new(LocalFileSystem::new_with_prefix(&root).map_err(|e| Error::storage(display, e))?);
+        // Objects are named by their canonical path, so that the manifest recognises them
+        // whatever working directory or `..` a pipeline reached them through.
+        let canonical = std::fs::canonicalize(&abs).map(|p| p.display().to_string());
+        let display = canonical.as_deref().unwrap_or(display);
         let prefix = if abs.is_file() { Path::from(abs.file_name().unwrap_or_default().to_string_lossy().as_ref()) } else { Path::default() };
         Ok(Location { store: fs.clone(), prefix, display: display.trim_end_matches('/').to_string(), local: Some(abs), fs: Some(fs) })
     }

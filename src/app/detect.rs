@@ -10,7 +10,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use super::{exit, format_of_source, print_ingest_summary};
+use super::{exit, format_of_source, outln, print_ingest_summary};
 use crate::analytics::{self, AnalyticsConfig, DetectContext};
 use crate::catalog::Catalog;
 use crate::cli::{DetectArgs, FindingsArgs, OutputArg, RunArgs, SeverityArg};
@@ -126,9 +126,9 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
         v["findings_by_analytic"] = serde_json::json!(count_by(&found, |f| f.analytic_uid.clone()));
         v["elapsed_seconds"] = serde_json::json!(started.elapsed().as_secs_f64());
         v["exit_code"] = serde_json::json!(code);
-        println!("{v}");
+        outln!("{v}")?;
     } else {
-        print_detect_summary(&found, days.len(), lake_root);
+        print_detect_summary(&found, days.len(), lake_root)?;
     }
     Ok(code)
 }
@@ -156,35 +156,46 @@ fn exit_code(found: &[Finding], fail_on: Option<SeverityArg>, quarantined: u64) 
     }
 }
 
-fn print_detect_summary(found: &[Finding], days: usize, lake_root: &Path) {
+fn print_detect_summary(found: &[Finding], days: usize, lake_root: &Path) -> Result<()> {
     let suppressed = found.iter().filter(|f| f.suppressed).count();
-    println!(
+    outln!(
         "scored {days} day(s); {} finding(s) written under {}/findings ({suppressed} suppressed as routine or allowed)",
         found.len(),
         lake_root.display()
-    );
+    )?;
     let by: BTreeMap<(String, String), usize> = found.iter().filter(|f| !f.suppressed).fold(BTreeMap::new(), |mut m, f| {
         *m.entry((f.analytic_uid.clone(), f.severity.as_str().to_string())).or_insert(0) += 1;
         m
     });
     if !by.is_empty() {
-        println!("\n{:<40} {:<10} {:>6}", "analytic", "severity", "count");
+        outln!("\n{:<40} {:<10} {:>6}", "analytic", "severity", "count")?;
         for ((a, s), n) in &by {
-            println!("{a:<40} {s:<10} {n:>6}");
+            outln!("{a:<40} {s:<10} {n:>6}")?;
         }
     }
     let mut top: Vec<&Finding> = found.iter().filter(|f| !f.suppressed).collect();
     top.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.risk_score.total_cmp(&a.risk_score)));
     if !top.is_empty() {
-        println!("\nTop findings:");
+        outln!("\nTop findings:")?;
         let shown: Vec<Finding> = top.into_iter().take(15).cloned().collect();
-        print!("{}", findings::render_table(&shown));
-        println!("\nMore: cloudsift findings --lake {} --min-severity medium", lake_root.display());
+        super::emit(&findings::render_table(&shown))?;
+        outln!("\nMore: cloudsift findings --lake {} --min-severity medium", lake_root.display())?;
+    }
+    Ok(())
+}
+
+/// A lake folder the user named must exist: a typo in a scheduled job must not look green.
+fn existing_lake(lake: &Path) -> Result<()> {
+    if lake.join("events").is_dir() || lake.join("findings").is_dir() {
+        Ok(())
+    } else {
+        Err(Error::Input { path: lake.display().to_string(), message: "not a cloudsift lake (no events/ or findings/ folder); run `cloudsift ingest` first".into() })
     }
 }
 
 /// `cloudsift detect`.
 pub fn detect(a: &DetectArgs, quiet: bool) -> Result<i32> {
+    existing_lake(&a.lake)?;
     let (config, catalog) = match &a.pipeline {
         Some(path) => {
             let p = Pipeline::load(path)?;
@@ -201,12 +212,13 @@ pub fn detect(a: &DetectArgs, quiet: bool) -> Result<i32> {
     let found = analytics::run_all(&ctx)?;
     findings::write_findings(&a.lake, &found)?;
     let _ = quiet;
-    print_detect_summary(&found, 1, &a.lake);
+    print_detect_summary(&found, 1, &a.lake)?;
     Ok(exit_code(&found, a.fail_on, 0))
 }
 
 /// `cloudsift findings`.
 pub fn list(a: &FindingsArgs) -> Result<i32> {
+    existing_lake(&a.lake)?;
     let since = a.since.as_deref().map(|t| parse_instant("--since", t)).transpose()?;
     let mut found = findings::read_findings(&a.lake, since)?;
     if let Some(min) = a.min_severity {
@@ -215,8 +227,12 @@ pub fn list(a: &FindingsArgs) -> Result<i32> {
     }
     found.sort_by(|x, y| x.window_end.cmp(&y.window_end).then(x.finding_uid.cmp(&y.finding_uid)));
     match a.output {
-        OutputArg::Table => print!("{}", findings::render_table(&found)),
-        OutputArg::Jsonl => findings::write_jsonl(std::io::stdout().lock(), &found).map_err(|source| Error::Io { path: "<stdout>".into(), source })?,
+        OutputArg::Table => super::emit(&findings::render_table(&found))?,
+        OutputArg::Jsonl => {
+            let mut buf = Vec::new();
+            findings::write_jsonl(&mut buf, &found).map_err(|source| Error::Io { path: "<stdout>".into(), source })?;
+            super::emit(&String::from_utf8_lossy(&buf))?;
+        }
     }
     Ok(exit::OK)
 }

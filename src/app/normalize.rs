@@ -88,8 +88,9 @@ pub fn run(a: &NormalizeArgs) -> Result<i32> {
         counts: Counts::default(),
         error: None,
     };
-    // Inputs in the order given, each folder's objects in sorted key order.
-    for input in &a.inputs {
+    // Inputs in the order given, each folder's objects in sorted key order. A closed stdout
+    // (`| head`) stops reading, but what was quarantined so far is still written.
+    'inputs: for input in &a.inputs {
         let loc = Location::parse(input, &[])?;
         for (meta, shown) in loc.list_shown()? {
             let bytes = loc.get(&meta.location)?;
@@ -97,7 +98,7 @@ pub fn run(a: &NormalizeArgs) -> Result<i32> {
             read_object(&sink.object.clone(), &bytes, &opts, &mut sink);
             if let Some(e) = sink.error.take() {
                 if e.kind() == std::io::ErrorKind::BrokenPipe {
-                    return Ok(exit::OK);
+                    break 'inputs;
                 }
                 return Err(Error::Io { path: "<stdout>".into(), source: e });
             }

@@ -41,7 +41,9 @@ fn ingest_partitions_dedups_and_is_idempotent() {
     let mut parts = s.parts.clone();
     parts.sort();
     assert_eq!(parts, vec!["events/provider=aws/date=2024-02-29/part-r1-0000.parquet", "events/provider=aws/date=2024-03-01/part-r1-0000.parquet"]);
-    let q = std::fs::read_to_string(lake_dir.join("quarantine/run=r1.jsonl")).unwrap();
+    let qdir = lake_dir.join("quarantine/run=r1");
+    let qfile = std::fs::read_dir(&qdir).unwrap().next().unwrap().unwrap().path();
+    let q = std::fs::read_to_string(qfile).unwrap();
     assert!(q.contains("\"reason\":\"invalid_json\"") && q.contains("bad.json"), "{q}");
 
     // Second run over the same objects: the manifest skips them all.

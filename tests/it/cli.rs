@@ -69,3 +69,42 @@ fn schema_lists_every_column() {
     let names: Vec<&str> = cols.iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, cloudsift::schema::COLUMNS.to_vec());
 }
+
+/// Regression: `detect`/`findings` on a lake path that does not exist printed an empty
+/// result and exited 0, so a typo in a scheduled job looked green.
+#[test]
+fn missing_lake_is_an_input_error() {
+    for cmd in [&["detect", "--lake", "/nonexistent/cloudsift-lake"][..], &["findings", "--lake", "/nonexistent/cloudsift-lake"][..]] {
+        let out = run(cmd);
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not a cloudsift lake"), "{cmd:?}");
+    }
+}
+
+/// Regression: `findings | head -1` panicked on the closed pipe (exit 101), `schema | head`
+/// exited 4, and `normalize --quarantine-out Q | head` lost the quarantine file.
+#[test]
+fn closed_pipes_end_quietly_and_keep_the_quarantine() {
+    use std::process::Stdio;
+    let mut child = bin().args(["schema"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    drop(child.stdout.take());
+    assert!(matches!(child.wait().unwrap().code(), Some(0)));
+
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("t.jsonl");
+    let good = r#"{"eventID":"ID","eventTime":"2024-03-04T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"1"}"#;
+    let mut text = String::from("{\"eventID\":\"bad\"\n");
+    text.extend((0..20_000).map(|i| good.replace("ID", &i.to_string()) + "\n"));
+    std::fs::write(&input, text).unwrap();
+    let q = dir.path().join("q.jsonl");
+    let mut child = bin()
+        .args(["normalize", input.to_str().unwrap(), "--quarantine-out", q.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait().unwrap();
+    let quarantine = std::fs::read_to_string(&q).expect("quarantine file written despite the closed pipe");
+    assert!(quarantine.contains("\"source_locator\":\"line:1\""), "{quarantine}");
+}

@@ -164,3 +164,35 @@ fn panther_logging_rule_labels_agree() {
     assert_eq!(checked, 16);
     assert_eq!(disagree, Vec::<usize>::new());
 }
+
+/// Regression: a pipeline with two sources wrote one manifest file per source under the
+/// same name, so the second run read the first source's objects again; and objects reached
+/// through another path spelling (`pipelines/../data`) were not recognised.
+#[test]
+fn second_run_of_a_two_source_pipeline_reads_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples_dir = samples("aws_cloudtrail");
+    let p = dir.path().join("two.toml");
+    let stratus = samples_dir.join("stratus_detonation_logs");
+    let invictus = samples_dir.join("invictus_stratus_2023-07-10");
+    std::fs::write(
+        &p,
+        format!(
+            "[[sources]]\nname='a'\nurl='{}'\n[[sources]]\nname='b'\nurl='{}/../invictus_stratus_2023-07-10'\n[lake]\nurl='lake'\n",
+            stratus.display(),
+            invictus.display()
+        ),
+    )
+    .unwrap();
+    let first = run(&["run", p.to_str().unwrap(), "--as-of", "2025-01-01", "--summary-json", "-q"]);
+    let s1: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!((s1["objects_read"].as_u64(), s1["written"].as_u64()), (Some(90), Some(3210)));
+    let second = run(&["run", p.to_str().unwrap(), "--as-of", "2025-01-01", "--summary-json", "-q"]);
+    let s2: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!((s2["objects_read"].as_u64(), s2["objects_already_ingested"].as_u64()), (Some(0), Some(90)));
+    // The same objects by another spelling of their folder are recognised too.
+    let other = format!("{}/../invictus_stratus_2023-07-10", stratus.display());
+    let out = run(&["ingest", &other, "--lake", dir.path().join("lake").to_str().unwrap(), "--summary-json", "-q"]);
+    let s3: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s3["objects_read"], 0);
+}
