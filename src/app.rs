@@ -93,17 +93,24 @@ fn ingest(a: &IngestArgs, quiet: bool) -> Result<i32> {
     let opts = IngestOptions { format: format_of(a.format), keep_raw: !a.no_raw_event, reprocess: a.reprocess, ..Default::default() };
     let started = std::time::Instant::now();
     let summary = lake::ingest(&inputs, &lake, &opts, &Bar::new(quiet))?;
-    print_ingest_summary(&summary, started.elapsed(), a.summary_json);
+    print_ingest_summary(&summary, started.elapsed(), a.summary_json, quiet);
     Ok(if summary.quarantined > 0 { exit::QUARANTINED } else { exit::OK })
 }
 
-/// Prints an ingest summary: one JSON line on stdout, or human lines on stderr.
-pub fn print_ingest_summary(s: &IngestSummary, elapsed: std::time::Duration, json: bool) {
+/// Prints an ingest summary: one JSON line on stdout, or human lines on stderr (with
+/// `quiet`, only the warning about quarantined records).
+pub fn print_ingest_summary(s: &IngestSummary, elapsed: std::time::Duration, json: bool, quiet: bool) {
     if json {
         let mut v = serde_json::to_value(s).expect("summary serialises");
         v["elapsed_seconds"] = serde_json::json!(elapsed.as_secs_f64());
         v.as_object_mut().map(|o| o.remove("parts"));
         let _ = emit(&format!("{v}\n"));
+        return;
+    }
+    if quiet {
+        if s.quarantined > 0 {
+            eprintln!("warning: {} records quarantined: see quarantine/run={}/ in the lake", s.quarantined, s.run_uid);
+        }
         return;
     }
     eprintln!(

@@ -102,7 +102,7 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
         total.merge(one);
     }
     if !a.summary_json {
-        print_ingest_summary(&total, started.elapsed(), false);
+        print_ingest_summary(&total, started.elapsed(), false, quiet);
     }
     let lake_root = local_lake(&lake)?;
     let cutoff = as_of.date_naive();

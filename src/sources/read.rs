@@ -101,9 +101,38 @@ fn read_into(name: &str, data: &[u8], opts: &ReadOptions, sink: &mut dyn Sink) {
     }
     let text = match decode_text(bytes) {
         Ok(t) => t,
+        Err(r) if looks_like_json_lines(bytes) => return frame_lines_bytes(bytes, &r, opts, sink),
         Err(r) => return sink.reject(&r, Locator::File, None),
     };
     frame(&text, opts, sink);
+}
+
+/// More than one line and a first line that opens a JSON object.
+fn looks_like_json_lines(bytes: &[u8]) -> bool {
+    let body = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(bytes);
+    let first = body.iter().position(|b| !b.is_ascii_whitespace()).map(|i| body[i]);
+    first == Some(b'{') && body.iter().filter(|&&b| b == b'\n').count() > 1
+}
+
+/// JSON lines holding some bytes that are not UTF-8: one bad byte must cost its own line,
+/// not the file, so each line is decoded on its own and the bad ones are quarantined.
+fn frame_lines_bytes(bytes: &[u8], why: &Reject, opts: &ReadOptions, sink: &mut dyn Sink) {
+    let body = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(bytes);
+    let mut good: Vec<(Locator, &str)> = Vec::new();
+    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match std::str::from_utf8(line) {
+            Ok(t) => good.push((Locator::Line(i + 1), t.trim_end())),
+            Err(e) => sink.reject(
+                &Reject::quarantine("invalid_encoding", format!("{}; this line: {e}", why.detail)),
+                Locator::Line(i + 1),
+                None,
+            ),
+        }
+    }
+    dispatch(good.into_iter(), opts, sink);
 }
 
 /// Inflates a (possibly multi-member) gzip stream.

@@ -208,3 +208,27 @@ fn panther_fixtures_quarantine_only_records_without_a_usable_time_name_or_accoun
         }
     }
 }
+
+/// Regression: one byte that is not UTF-8 on line 3 of a JSON-lines file quarantined the
+/// whole file (`1 = 0 + 0 + 1 + 0`) and lost the four good records.
+#[test]
+fn a_bad_byte_costs_its_line_not_the_file() {
+    let rec = |id: &str| format!(r#"{{"eventID":"{id}","eventTime":"2024-01-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"1"}}"#);
+    let mut data = Vec::new();
+    for id in ["a", "b"] {
+        data.extend(rec(id).into_bytes());
+        data.push(b'\n');
+    }
+    data.extend(rec("c").replace("GetObject", "Get\u{0}").into_bytes().into_iter().map(|b| if b == 0 { 0xff } else { b }));
+    data.push(b'\n');
+    for id in ["d", "e"] {
+        data.extend(rec(id).into_bytes());
+        data.push(b'\n');
+    }
+    let mut sink = CollectSink::default();
+    read_object("t.jsonl", &data, &ReadOptions::default(), &mut sink);
+    let ids: Vec<String> = sink.events.iter().map(|(e, _)| e.event_uid.to_string()).collect();
+    assert_eq!(ids, ["a", "b", "d", "e"]);
+    assert_eq!(sink.rejects.len(), 1);
+    assert_eq!((sink.rejects[0].0.reason, sink.rejects[0].1), ("invalid_encoding", Locator::Line(3)));
+}
