@@ -155,8 +155,15 @@ pub fn ingest(inputs: &[Location], lake: &Location, opts: &IngestOptions, progre
     let mut summary = IngestSummary { run_uid: opts.run_uid.clone(), ..Default::default() };
     let manifest = if opts.reprocess { Manifest::default() } else { Manifest::load(lake)? };
     let mut jobs: Vec<Job> = Vec::new();
+    let mut listing_rejects: Vec<QuarantineLine> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
-        for (meta, shown) in input.list_shown()? {
+        let listing = input.list_shown()?;
+        for err in listing.unlisted {
+            summary.records_read += 1;
+            summary.quarantined += 1;
+            listing_rejects.push(QuarantineLine::new(&Reject::quarantine("unreadable_object", err), &input.to_string(), Locator::File, None));
+        }
+        for (meta, shown) in listing.objects {
             summary.objects_listed += 1;
             if manifest.contains(&shown, &meta) {
                 summary.objects_already_ingested += 1;
@@ -168,7 +175,7 @@ pub fn ingest(inputs: &[Location], lake: &Location, opts: &IngestOptions, progre
     let total_bytes: u64 = jobs.iter().map(|(_, m, _)| m.size).sum();
     progress.start("ingest", Some(total_bytes), "bytes");
     let read_opts = ReadOptions { format: opts.format, max_decompressed_bytes: opts.max_decompressed_bytes, keep_raw: opts.keep_raw };
-    let mut merge = Merge { state: LakeState::new(lake, opts), summary, quarantine: Vec::new(), done: Vec::new() };
+    let mut merge = Merge { state: LakeState::new(lake, opts), summary, quarantine: listing_rejects, done: Vec::new() };
     let parse_chunk = |chunk: &[Job]| -> Vec<Result<ParsedObject>> {
         chunk
             .par_iter()

@@ -11,7 +11,6 @@ use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use futures::TryStreamExt;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
@@ -35,6 +34,14 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 /// Runs a future to completion on the storage runtime.
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     runtime().block_on(f)
+}
+
+/// What [`Location::list_shown`] found: the objects with their shown names, and the
+/// entries of a local folder that could not be listed (error texts naming the path).
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub objects: Vec<(ObjectMeta, String)>,
+    pub unlisted: Vec<String>,
 }
 
 /// A store and a prefix inside it, with the text the user gave (for messages).
@@ -157,21 +164,93 @@ impl Location {
     /// # Errors
     /// [`Error::Storage`] when listing fails.
     pub fn list(&self) -> Result<Vec<ObjectMeta>> {
+        Ok(self.list_with_errors()?.0)
+    }
+
+    /// [`Location::list`], and on a local folder the entries that could not be listed (a
+    /// symlink loop, a folder without permission) as error texts instead of failing the
+    /// whole listing: one bad entry must not stop a batch. On object stores a listing error
+    /// is a storage failure.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when listing fails as a whole.
+    pub fn list_with_errors(&self) -> Result<(Vec<ObjectMeta>, Vec<String>)> {
+        use futures::StreamExt;
         let store = self.store.clone();
         let prefix = self.prefix.clone();
-        let mut items: Vec<ObjectMeta> = block_on(async move {
+        if let Some(root) = self.local_root() {
+            return Ok(self.walk_local(&root));
+        }
+        let tolerant = false;
+        let (mut items, errors) = block_on(async move {
+            let mut v: Vec<ObjectMeta> = Vec::new();
+            let mut errors = Vec::new();
+            let mut stream = store.list(Some(&prefix));
+            while let Some(item) = stream.next().await {
+                match item {
+                    Ok(meta) => v.push(meta),
+                    Err(e) if tolerant => errors.push(e.to_string()),
+                    Err(e) => return Err(e),
+                }
+            }
             // A prefix naming one object lists nothing below it: ask for the object itself too.
-            let mut v: Vec<ObjectMeta> = store.list(Some(&prefix)).try_collect().await?;
             if v.is_empty() && !prefix.as_ref().is_empty() {
                 if let Ok(meta) = store.head(&prefix).await {
                     v.push(meta);
                 }
             }
-            Ok::<_, object_store::Error>(v)
+            Ok::<_, object_store::Error>((v, errors))
         })
         .map_err(|e| Error::storage(&self.display, e))?;
         items.sort_by(|a, b| a.location.as_ref().cmp(b.location.as_ref()));
-        Ok(items)
+        Ok((items, errors))
+    }
+
+    /// The folder the local store is rooted at.
+    fn local_root(&self) -> Option<PathBuf> {
+        self.fs.as_ref()?;
+        let local = self.local.as_ref()?;
+        // `local` is the location itself (a folder, or a file); the store is rooted at the
+        // folder that holds the prefix.
+        let mut root = std::fs::canonicalize(local).ok()?;
+        for _ in self.prefix.parts() {
+            root.pop();
+        }
+        Some(root)
+    }
+
+    /// Lists a local folder (or file) with walkdir: following links, sorted, and keeping
+    /// the entries it cannot read (a symlink loop, a folder without permission) as errors
+    /// so the rest of the folder is still read.
+    fn walk_local(&self, root: &FsPath) -> (Vec<ObjectMeta>, Vec<String>) {
+        let start = root.join(self.prefix.as_ref());
+        let (mut items, mut errors) = (Vec::new(), Vec::new());
+        for entry in walkdir::WalkDir::new(&start).follow_links(true).sort_by_file_name() {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    errors.push(e.to_string());
+                    continue;
+                }
+            };
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let Ok(rel) = entry.path().strip_prefix(root) else { continue };
+            let location = Path::from_iter(rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+            match entry.metadata() {
+                Ok(md) => items.push(ObjectMeta {
+                    location,
+                    last_modified: md.modified().map(chrono::DateTime::<chrono::Utc>::from).unwrap_or_default(),
+                    size: md.len(),
+                    e_tag: None,
+                    version: None,
+                }),
+                Err(e) => errors.push(format!("{}: {e}", entry.path().display())),
+            }
+        }
+        items.sort_by(|a, b| a.location.as_ref().cmp(b.location.as_ref()));
+        (items, errors)
     }
 
     /// How an object key of [`Location::list`] is shown in `source_object` and messages:
@@ -194,10 +273,10 @@ impl Location {
     ///
     /// # Errors
     /// [`Error::Storage`] when listing fails.
-    pub fn list_shown(&self) -> Result<Vec<(ObjectMeta, String)>> {
-        let metas = self.list()?;
+    pub fn list_shown(&self) -> Result<Listing> {
+        let (metas, errors) = self.list_with_errors()?;
         let keys: Vec<&str> = metas.iter().map(|m| m.location.as_ref()).collect();
-        let out = metas
+        let objects = metas
             .iter()
             .map(|m| {
                 let k = m.location.as_ref();
@@ -209,7 +288,7 @@ impl Location {
                 (m.clone(), shown)
             })
             .collect();
-        Ok(out)
+        Ok(Listing { objects, unlisted: errors })
     }
 
     /// Reads a whole object by its key from [`Location::list`].

@@ -92,7 +92,12 @@ pub fn run(a: &NormalizeArgs) -> Result<i32> {
     // (`| head`) stops reading, but what was quarantined so far is still written.
     'inputs: for input in &a.inputs {
         let loc = Location::parse(input, &[])?;
-        for (meta, shown) in loc.list_shown()? {
+        let listing = loc.list_shown()?;
+        for err in listing.unlisted {
+            sink.object = loc.to_string();
+            sink.reject(&Reject::quarantine("unreadable_object", err), Locator::File, None);
+        }
+        for (meta, shown) in listing.objects {
             let bytes = loc.get(&meta.location)?;
             sink.object = shown;
             read_object(&sink.object.clone(), &bytes, &opts, &mut sink);

@@ -108,3 +108,19 @@ fn closed_pipes_end_quietly_and_keep_the_quarantine() {
     let quarantine = std::fs::read_to_string(&q).expect("quarantine file written despite the closed pipe");
     assert!(quarantine.contains("\"source_locator\":\"line:1\""), "{quarantine}");
 }
+
+/// Regression: a symlink loop in an input folder stopped the whole batch with exit 4; now
+/// the loop is quarantined as `unreadable_object` and the rest of the folder is read.
+#[test]
+fn symlink_loop_is_quarantined_and_the_rest_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("a.jsonl"), r#"{"eventID":"a","eventTime":"2024-03-04T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"1"}"#).unwrap();
+    std::os::unix::fs::symlink("..", d.join("up")).unwrap();
+    let out = run(&["normalize", d.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unreadable_object") && stderr.contains("2 = 1 + 0 + 1 + 0"), "{stderr}");
+}
