@@ -34,6 +34,9 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
+/// How long a run's lake lock lasts before another run may take it over (a killed run's).
+pub const LOCK_TTL: chrono::Duration = chrono::Duration::hours(6);
+
 /// Exit codes of DESIGN.md "Running it".
 pub mod exit {
     pub const OK: i32 = 0;
@@ -92,6 +95,7 @@ fn ingest(a: &IngestArgs, quiet: bool) -> Result<i32> {
     let lake = Location::parse_output(&a.lake, &options)?;
     let opts = IngestOptions { format: format_of(a.format), keep_raw: !a.no_raw_event, reprocess: a.reprocess, ..Default::default() };
     let started = std::time::Instant::now();
+    let _lock = lake::LakeLock::acquire(&lake, &opts.run_uid, LOCK_TTL)?;
     let summary = lake::ingest(&inputs, &lake, &opts, &Bar::new(quiet))?;
     print_ingest_summary(&summary, started.elapsed(), a.summary_json, quiet);
     Ok(if summary.quarantined > 0 { exit::QUARANTINED } else { exit::OK })

@@ -39,6 +39,10 @@ pub enum Error {
     #[error("lake error at {path}: {message}")]
     Lake { path: String, message: String },
 
+    /// Another run holds the lake's lock (exit code 4: the scheduler should retry later).
+    #[error("the lake {lake} is locked by run {owner} (on {host}, until {expires}); another cloudsift run is writing it. Retry after it ends, or delete {lake}/state/lock.json if that run is known to be dead")]
+    Locked { lake: String, owner: String, host: String, expires: String },
+
     /// A bug: an invariant the code relies on does not hold (exit code 4).
     #[error("internal error: {0}")]
     Internal(String),
@@ -64,7 +68,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config { .. } | Error::Input { .. } => 2,
-            Error::Storage { .. } | Error::Io { .. } | Error::Lake { .. } | Error::Internal(_) => 4,
+            Error::Storage { .. } | Error::Io { .. } | Error::Lake { .. } | Error::Locked { .. } | Error::Internal(_) => 4,
         }
     }
 }

@@ -336,6 +336,22 @@ impl Location {
             .map_err(|e| Error::storage(format!("{}/{}", self.display, rel), e))
     }
 
+    /// Writes `bytes` to `rel` only if nothing is there yet (atomic create); `Ok(false)` when
+    /// an object already exists. The building block of the run lock.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] naming the object (also when the store cannot create atomically).
+    pub fn put_new(&self, rel: &str, bytes: Bytes) -> Result<bool> {
+        let key = self.join(rel).prefix;
+        let store = self.store.clone();
+        let opts = object_store::PutOptions { mode: object_store::PutMode::Create, ..Default::default() };
+        match block_on(async move { store.put_opts(&key, PutPayload::from(bytes), opts).await }) {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(e) => Err(Error::storage(format!("{}/{}", self.display, rel), e)),
+        }
+    }
+
     /// Deletes `rel` below this location (missing is fine).
     ///
     /// # Errors

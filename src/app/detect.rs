@@ -93,6 +93,7 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
     }
     let lake = Location::parse_output(&p.lake_url, &p.storage_options)?;
     let run_uid = lake::new_run_uid();
+    let _lock = lake::LakeLock::acquire(&lake, &run_uid, super::LOCK_TTL)?;
     let started = std::time::Instant::now();
     let mut total = lake::IngestSummary { run_uid: run_uid.clone(), ..Default::default() };
     for s in &p.sources {
@@ -208,6 +209,8 @@ pub fn detect(a: &DetectArgs, quiet: bool) -> Result<i32> {
     }
     let as_of = a.as_of.as_deref().map(|t| parse_instant("--as-of", t)).transpose()?.unwrap_or_else(Utc::now);
     let run_uid = lake::new_run_uid();
+    let lake_loc = Location::parse_output(&a.lake.to_string_lossy(), &[])?;
+    let _lock = lake::LakeLock::acquire(&lake_loc, &run_uid, super::LOCK_TTL)?;
     let ctx = DetectContext { lake_root: &a.lake, as_of, window: Duration::hours(i64::from(a.window_hours)), catalog: &catalog, config: &config, run_uid: &run_uid };
     let found = analytics::run_all(&ctx)?;
     findings::write_findings(&a.lake, &found)?;
