@@ -19,6 +19,30 @@ use crate::{Error, Result};
 /// Microseconds in one hour: the bucket of hourly counts.
 pub const HOUR_US: i64 = 3_600_000_000;
 
+/// User-agent fragments (lower-case) of infrastructure-as-code and deployment tools. A
+/// principal whose calls carry them is automation even when its `actor_type` is a role
+/// (AWS workloads and CI pipelines are assumed roles, like SSO people), so it is profiled
+/// apart from people (DESIGN.md "Statistics"; case P40). The list follows the agents that
+/// Elastic's and Splunk's AWS rules exclude as deployment noise.
+pub const IAC_USER_AGENTS: &[&str] = &[
+    "terraform",
+    "hashicorp",
+    "opentofu",
+    "pulumi",
+    "aws-cdk",
+    "cloudformation",
+    "aws-sam-cli",
+    "ansible",
+    "crossplane",
+    "serverless/",
+];
+
+/// True when `user_agent` names an infrastructure-as-code or deployment tool.
+pub fn is_iac_user_agent(user_agent: &str) -> bool {
+    let ua = user_agent.to_ascii_lowercase();
+    IAC_USER_AGENTS.iter().any(|f| ua.contains(f))
+}
+
 /// Name of the `Int64` microsecond copy of `time` that queries built here select.
 pub const T: &str = "t";
 
@@ -375,6 +399,15 @@ pub fn hourly_counts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deployment_tools_are_recognised_by_their_agents() {
+        assert!(is_iac_user_agent("APN/1.0 HashiCorp/1.0 Terraform/1.7.5 (+https://www.terraform.io) terraform-provider-aws/5.40.0"));
+        assert!(is_iac_user_agent("cloudformation.amazonaws.com"));
+        assert!(is_iac_user_agent("aws-cdk/2.130.0"));
+        assert!(!is_iac_user_agent("aws-cli/2.15.0 Python/3.11.6 Linux/6.1"));
+        assert!(!is_iac_user_agent("Mozilla/5.0 (Windows NT 10.0; Win64; x64)"));
+    }
 
     #[test]
     fn regex_escape_keeps_word_keys() {

@@ -244,9 +244,12 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
             .iter()
             .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
             .expect("non-empty");
+        // Automation by type, or a role that mostly calls with a deployment tool's agent.
+        let iac_calls = rs.iter().filter(|r| r.user_agent.as_deref().is_some_and(profiles::is_iac_user_agent)).count();
         let automation = most_common(rs.iter().map(|r| r.actor_type.as_deref()))
             .and_then(|t| ActorType::parse(&t))
-            .is_some_and(ActorType::is_automation);
+            .is_some_and(ActorType::is_automation)
+            || iac_calls * 2 > rs.len();
         let start_hour = first_seen
             .get(actor)
             .map_or(ws_hour, |&f| f.div_euclid(HOUR_US))

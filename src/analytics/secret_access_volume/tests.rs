@@ -221,6 +221,29 @@ fn automation_is_its_own_family() {
     );
 }
 
+/// An assumed role that calls with a deployment tool's agent is automation, not a person
+/// (helper finding: `github-actions-terraform` landed in the human family).
+#[test]
+fn a_role_calling_with_terraform_is_automation() {
+    let ctx = Ctx::new();
+    let ci = "arn:aws:iam::111122223333:role/github-actions-terraform";
+    let mut events = Vec::new();
+    usual_history(&ctx, P1, &mut events);
+    window(&ctx, P1, Some(10), &mut events);
+    let mut ci_events = Vec::new();
+    usual_history(&ctx, ci, &mut ci_events);
+    window(&ctx, ci, None, &mut ci_events);
+    events.extend(ci_events.into_iter().map(|mut e| {
+        e.actor_type = ActorType::AssumedRole;
+        e.user_agent = Some("APN/1.0 HashiCorp/1.0 Terraform/1.7.5".into());
+        e
+    }));
+    write_lake(ctx.dir.path(), &events);
+    let found = run(&ctx.ctx()).unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(found[0].description.contains("across 1 human principals"), "{}", found[0].description);
+}
+
 #[test]
 fn secret_names_from_requests() {
     assert_eq!(
