@@ -511,7 +511,22 @@ pub fn lint_str(text: &str, origin: &str) -> Vec<LintIssue> {
         }
     };
     let mut issues = Vec::new();
-    let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
+    // A user's file must not silently remap an operation the builtin catalogue maps: the
+    // lookup would then give it two data components. Builtin keys are seeded first.
+    let mut seen: HashMap<(String, String, String), String> = HashMap::new();
+    if !BUILTIN.iter().any(|(o, _)| *o == origin) {
+        for (b_origin, b_text) in BUILTIN {
+            if let Ok(file) = toml::from_str::<CatalogFile>(b_text) {
+                for (i, e) in file.entry.iter().enumerate() {
+                    let ops = e.operations.iter().map(|o| ("", o)).chain(e.operation_prefixes.iter().map(|p| ("*", p)));
+                    for (suffix, op) in ops {
+                        let key = (e.provider.to_ascii_lowercase(), e.service.to_ascii_lowercase(), format!("{}{suffix}", op.to_ascii_lowercase()));
+                        seen.insert(key, format!("builtin entry {} of {b_origin}", i + 1));
+                    }
+                }
+            }
+        }
+    }
     for e in &entries {
         let entry = Some(format!("entry {} ({})", e.index, e.label()));
         let mut issue = |kind: LintKind, message: String| {
@@ -616,10 +631,10 @@ pub fn lint_str(text: &str, origin: &str) -> Vec<LintIssue> {
                     LintKind::DuplicateEntry,
                     format!("`{op}{suffix}` listed twice"),
                 );
-            } else if let Some(first) = seen.insert(key, e.index) {
+            } else if let Some(first) = seen.insert(key, format!("entry {}", e.index)) {
                 issue(
                     LintKind::DuplicateEntry,
-                    format!("`{op}{suffix}` already mapped by entry {first}"),
+                    format!("`{op}{suffix}` already mapped by {first}"),
                 );
             }
         }

@@ -105,8 +105,9 @@ fn kinds(text: &str) -> Vec<LintKind> {
         .collect()
 }
 
+// A service of the user's own: the builtin catalogue already maps CloudTrail's operations.
 const GOOD: &str = r#"provider = "aws"
-service = "cloudtrail.amazonaws.com"
+service = "trail.example.com"
 operations = ["StopLogging"]
 data_component = "disable"
 tags = ["logging_disable"]
@@ -120,6 +121,15 @@ fn with(replace: &str, by: &str) -> String {
     format!("[[entry]]\n{}", GOOD.replace(replace, by))
 }
 
+/// Regression: a user's file that remapped builtin StopLogging as `discovery` linted clean.
+#[test]
+fn remapping_a_builtin_operation_is_reported() {
+    let issues = lint_str(&with("trail.example.com", "cloudtrail.amazonaws.com"), "mine.toml");
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].kind, LintKind::DuplicateEntry);
+    assert!(issues[0].message.contains("builtin entry") && issues[0].message.contains("catalog/aws.toml"), "{}", issues[0].message);
+}
+
 #[test]
 fn lint_reports_each_bad_kind_with_path_and_entry() {
     assert!(kinds(&with("", "")).is_empty());
@@ -130,7 +140,7 @@ fn lint_reports_each_bad_kind_with_path_and_entry() {
     assert_eq!(issues.len(), 1);
     assert_eq!(issues[0].kind, LintKind::UnknownTag);
     let msg = issues[0].to_string();
-    assert!(msg.starts_with("my/cat.toml: entry 1 (aws cloudtrail.amazonaws.com StopLogging): unknown tag `loging_disable`"), "{msg}");
+    assert!(msg.starts_with("my/cat.toml: entry 1 (aws trail.example.com StopLogging): unknown tag `loging_disable`"), "{msg}");
 
     assert_eq!(
         kinds(&with("\"disable\"", "\"disabled\"")),
@@ -190,7 +200,7 @@ fn lint_reports_each_bad_kind_with_path_and_entry() {
 #[test]
 fn load_dirs_reads_user_files_and_rejects_bad_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let good = with("cloudtrail.amazonaws.com", "custom.example.com");
+    let good = with("trail.example.com", "custom.example.com");
     std::fs::write(dir.path().join("mine.toml"), &good).unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not a catalogue").unwrap();
     let c = Catalog::load_dirs(&[dir.path().to_path_buf()]).unwrap();
