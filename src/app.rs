@@ -56,7 +56,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Ingest(a) => ingest(&a, cli.quiet),
         Command::Schema(a) => schema(&a),
         Command::Run(a) => detect::run(&a, cli.quiet),
-        Command::Detect(a) => detect::detect(&a, cli.quiet),
+        Command::Detect(a) => detect::detect(&a),
         Command::Findings(a) => detect::list(&a),
         Command::Generate(a) => generate(&a, cli.quiet),
         Command::Catalog(c) => catalog(&c),

@@ -129,7 +129,7 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
         v["exit_code"] = serde_json::json!(code);
         outln!("{v}")?;
     } else {
-        print_detect_summary(&found, days.len(), lake_root)?;
+        print_detect_summary(&found, &format!("{} day(s) with new events", days.len()), lake_root)?;
     }
     Ok(code)
 }
@@ -157,10 +157,10 @@ fn exit_code(found: &[Finding], fail_on: Option<SeverityArg>, quarantined: u64) 
     }
 }
 
-fn print_detect_summary(found: &[Finding], days: usize, lake_root: &Path) -> Result<()> {
+fn print_detect_summary(found: &[Finding], scored: &str, lake_root: &Path) -> Result<()> {
     let suppressed = found.iter().filter(|f| f.suppressed).count();
     outln!(
-        "scored {days} day(s); {} finding(s) written under {}/findings ({suppressed} suppressed as routine or allowed)",
+        "scored {scored}; {} finding(s) written under {}/findings ({suppressed} suppressed as routine or allowed)",
         found.len(),
         lake_root.display()
     )?;
@@ -195,7 +195,7 @@ fn existing_lake(lake: &Path) -> Result<()> {
 }
 
 /// `cloudsift detect`.
-pub fn detect(a: &DetectArgs, quiet: bool) -> Result<i32> {
+pub fn detect(a: &DetectArgs) -> Result<i32> {
     existing_lake(&a.lake)?;
     let (config, catalog) = match &a.pipeline {
         Some(path) => {
@@ -214,8 +214,8 @@ pub fn detect(a: &DetectArgs, quiet: bool) -> Result<i32> {
     let ctx = DetectContext { lake_root: &a.lake, as_of, window: Duration::hours(i64::from(a.window_hours)), catalog: &catalog, config: &config, run_uid: &run_uid };
     let found = analytics::run_all(&ctx)?;
     findings::write_findings(&a.lake, &found)?;
-    let _ = quiet;
-    print_detect_summary(&found, 1, &a.lake)?;
+    let window = format!("{} .. {}", ctx.window_start().format("%Y-%m-%d %H:%M"), as_of.format("%Y-%m-%d %H:%M UTC"));
+    print_detect_summary(&found, &window, &a.lake)?;
     Ok(exit_code(&found, a.fail_on, 0))
 }
 
