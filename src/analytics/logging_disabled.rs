@@ -6,14 +6,21 @@
 //! Sources: Elastic rules "AWS CloudTrail Log Suspended", "AWS CloudTrail Log Deleted",
 //! "AWS CloudTrail Log Updated", "AWS EC2 Flow Log Deletion"; Sigma
 //! `aws_cloudtrail_disable_logging.yml`; Splunk ESCU "AWS Defense Evasion Stop Logging
-//! Cloudtrail". Those rules alert on every call; this analytic adds DESIGN.md's
-//! initiator history: severity is **high**, raised to **critical** when the initiator
-//! (`actor_uid`) has no successful `logging_disable` operation before the group's first
-//! event within `history_days`. An administrator who rotates trails every month stays
-//! high; a principal doing it for the first time — the usual first step after a
-//! credential theft — is critical. "Never before" needs history to mean anything: while
-//! the account has less than `min_history_days` in the lake, findings stay high and say
-//! so (the learning state of DESIGN.md "Statistics").
+//! Cloudtrail"; Panther `AWS.CloudTrail.Stopped`, `AWS.CloudTrail.EventSelectorsDisabled`,
+//! `AWS.S3.DisableBucketLogging` (whose labelled tests are a regression set). Those rules
+//! alert on every call; this analytic grades each finding:
+//!
+//! | situation | severity |
+//! |---|---|
+//! | the request keeps or restores logging (selectors back to all management events, access logging enabled; [`weakens`]) | info |
+//! | every attempt failed (logging unchanged) | low |
+//! | first logging-disable by this initiator (`actor_uid`) within `history_days`, the account having ≥ `min_history_days` in the lake | critical |
+//! | a `modification` whose effect the request does not show, while the account has < `min_history_days` (learning) | low |
+//! | anything else | high |
+//!
+//! An administrator who rotates trails every month stays high; a principal doing it for
+//! the first time — the usual first step after a credential theft — is critical; "never
+//! before" needs history to mean anything, hence the learning rows.
 //!
 //! Routine changes: for operations that *may* weaken logging but usually do not
 //! (catalogue data component `modification`: UpdateTrail, PutEventSelectors,
@@ -26,8 +33,8 @@
 //! UTC hour. A script that stops the same trail five times in a minute is one incident,
 //! while each trail or log group stays its own finding to triage; the hour bucket keeps
 //! the finding id stable when scheduled windows overlap (re-runs replace it).
-//! Failed attempts (`status = failure`, e.g. AccessDenied) are included — probing for the
-//! permission is itself a signal — and the title and description say how many failed.
+//! Failed attempts are still findings (probing for the permission is a signal worth a
+//! look), and the title and description say how many failed.
 
 use std::collections::{BTreeMap, HashMap};
 
