@@ -24,9 +24,25 @@ fn main() {
         Ok(code) => code,
         Err(err) => {
             let code = err.exit_code();
-            eprintln!("error: {:#}", anyhow::Error::from(err));
+            eprintln!("error: {}", message_chain(&anyhow::Error::from(err)));
             code
         }
     };
     std::process::exit(code);
+}
+
+/// The error and its causes, each cause shown once: storage errors already embed their
+/// source's text, and `{:#}` would print it again at every level.
+fn message_chain(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
 }

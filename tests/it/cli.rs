@@ -124,3 +124,17 @@ fn symlink_loop_is_quarantined_and_the_rest_is_read() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("unreadable_object") && stderr.contains("2 = 1 + 0 + 1 + 0"), "{stderr}");
 }
+
+/// Regression: a storage error printed its cause five times (`{:#}` over causes that
+/// already embed their source's text).
+#[test]
+fn error_causes_are_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, b"x").unwrap();
+    let input = crate::samples("aws_cloudtrail/awsdocs_servicequotas_examples.jsonl");
+    let out = run(&["ingest", input.to_str().unwrap(), "--lake", not_a_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(4));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("Not a directory").count(), 1, "{stderr}");
+}
