@@ -19,6 +19,23 @@ use url::Url;
 
 use crate::{Error, Result};
 
+/// Rejects `object_store` options that the URL's store does not know: a misspelt
+/// `aws_endpiont` would otherwise be ignored silently and the job would talk to AWS.
+fn check_options(scheme: &str, options: &[(String, String)]) -> Result<()> {
+    for (key, _) in options {
+        let known = match scheme {
+            "s3" | "s3a" => key.parse::<object_store::aws::AmazonS3ConfigKey>().is_ok(),
+            "az" | "adl" | "azure" | "abfs" | "abfss" => key.parse::<object_store::azure::AzureConfigKey>().is_ok(),
+            "gs" => key.parse::<object_store::gcp::GoogleConfigKey>().is_ok(),
+            _ => true,
+        };
+        if !known {
+            return Err(Error::config(format!("storage option `{key}`"), format!("not an object_store option for {scheme}:// locations")));
+        }
+    }
+    Ok(())
+}
+
 /// The process-wide async runtime that drives `object_store` from synchronous code.
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
@@ -106,7 +123,8 @@ impl Location {
                 local: None,
                 fs: None,
             }),
-            _ => {
+            scheme => {
+                check_options(scheme, options)?;
                 let (store, prefix) = object_store::parse_url_opts(&url, options.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                     .map_err(|e| Error::config(text, format!("unsupported object store URL: {e}")))?;
                 Ok(Location { store: Arc::from(store), prefix, display: text.trim_end_matches('/').to_string(), local: None, fs: None })
@@ -419,6 +437,11 @@ mod tests {
     #[test]
     fn unknown_scheme_is_a_config_error() {
         let err = Location::parse("ftp://x/y", &[]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        // A misspelt option is refused before any request is made.
+        let opts = vec![("aws_endpiont".to_string(), "http://127.0.0.1:9".to_string())];
+        let err = Location::parse("s3://bucket/prefix", &opts).unwrap_err();
+        assert!(err.to_string().contains("aws_endpiont"), "{err}");
         assert_eq!(err.exit_code(), 2);
         let err = Location::parse("/nonexistent/cloudsift/input", &[]).unwrap_err();
         assert!(err.to_string().contains("no such file or folder"), "{err}");
