@@ -134,15 +134,6 @@ pub trait Sink {
     fn reject(&mut self, reject: &Reject, locator: Locator, record: Option<&str>);
 }
 
-/// A shape the reader recognised but whose normaliser is not built yet: quarantined (never
-/// silently dropped) with reason `format_not_supported`.
-pub(crate) fn not_supported(format: LogFormat) -> Reject {
-    Reject::quarantine(
-        "format_not_supported",
-        format!("records of format `{format}` are recognised but not normalised by this release"),
-    )
-}
-
 /// A [`Sink`] that keeps everything in memory: for tests, benches and small inputs.
 #[derive(Debug, Default)]
 pub struct CollectSink {

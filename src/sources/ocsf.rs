@@ -10,7 +10,7 @@
 //! | `time` | `time` (epoch milliseconds, number or digit text); else `time_dt` (ISO 8601 text). None → quarantined `missing_time`; unparsable → `invalid_time` |
 //! | `event_uid` | `metadata.uid` (Security Lake copies CloudTrail's `eventID` there). None → `missing_metadata_uid` |
 //! | `provider` | `cloud.provider` lower-cased (`AWS` → `aws`, `Azure` → `azure`, `GCP` → `gcp`). None → `missing_cloud_provider`; another cloud → `unsupported_cloud_provider` |
-//! | `account_uid` | `cloud.account.uid` (1.1+); else `cloud.account_uid` (1.0). None → `missing_cloud_account_uid` |
+//! | `account_uid` | `cloud.account.uid` (1.1+); else `cloud.account_uid` (1.0); else `unmapped.recipientAccountId`. None → `missing_cloud_account_uid` |
 //! | `region` | `cloud.region` |
 //! | actor | by `actor.user.type`, see [`actor`]; `actor_account_uid` = `actor.user.account.uid` (1.1+) or `actor.user.account_uid` (1.0) |
 //! | `src_ip` / `src_port` / `src_host` | `src_endpoint.ip` split by [`super::net::split_src`], `src_endpoint.port`; no IP → `src_endpoint.domain` in `src_host` |
@@ -149,6 +149,7 @@ fn build<'a>(v: &Value, record: &'a str, opts: &NormaliseOptions) -> Result<Even
     })?;
     let account = text(v, &["cloud", "account", "uid"])
         .or_else(|| text(v, &["cloud", "account_uid"]))
+        .or_else(|| text(v, &["unmapped", "recipientAccountId"]))
         .ok_or_else(|| Reject::missing("missing_cloud_account_uid", "cloud.account.uid"))?;
     let service =
         text(v, &["api", "service", "name"]).ok_or_else(|| Reject::missing("missing_api_service", "api.service.name"))?;

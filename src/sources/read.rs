@@ -84,6 +84,10 @@ fn read_into(name: &str, data: &[u8], opts: &ReadOptions, sink: &mut dyn Sink) {
         };
         return sink.reject(&r, Locator::File, None);
     }
+    if data.starts_with(b"PAR1") {
+        let r = Reject::quarantine("format_not_supported", "a Parquet object (e.g. Amazon Security Lake OCSF); this release reads OCSF as JSON only");
+        return sink.reject(&r, Locator::File, None);
+    }
     let inflated;
     let bytes: &[u8] = if data.starts_with(&[0x1f, 0x8b]) {
         match gunzip(data, opts.max_decompressed_bytes) {

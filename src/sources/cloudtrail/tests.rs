@@ -232,3 +232,11 @@ fn a_bad_byte_costs_its_line_not_the_file() {
     assert_eq!(sink.rejects.len(), 1);
     assert_eq!((sink.rejects[0].0.reason, sink.rejects[0].1), ("invalid_encoding", Locator::Line(3)));
 }
+
+#[test]
+fn parquet_objects_are_quarantined_as_not_supported() {
+    let mut sink = CollectSink::default();
+    read_object("part-0.parquet", b"PAR1\x15\x04\x15\x00PAR1", &ReadOptions::default(), &mut sink);
+    assert!(sink.events.is_empty());
+    assert_eq!((sink.rejects[0].0.reason, sink.rejects[0].1), ("format_not_supported", Locator::File));
+}
