@@ -151,11 +151,6 @@ fn schema(a: &SchemaArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-/// A pipeline source's format option.
-pub fn format_of_source(s: &crate::pipeline::Source) -> Option<LogFormat> {
-    s.format
-}
-
 fn generate(a: &GenerateArgs, quiet: bool) -> Result<i32> {
     let end = chrono::NaiveDate::parse_from_str(&a.end, "%Y-%m-%d").map_err(|_| Error::config("--end", format!("`{}` is not YYYY-MM-DD", a.end)))?;
     if a.days == 0 || !(a.scale > 0.0) {

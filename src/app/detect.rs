@@ -10,7 +10,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use super::{exit, format_of_source, outln, print_ingest_summary};
+use super::{exit, outln, print_ingest_summary};
 use crate::analytics::{self, AnalyticsConfig, DetectContext};
 use crate::catalog::Catalog;
 use crate::cli::{DetectArgs, FindingsArgs, OutputArg, RunArgs, SeverityArg};
@@ -98,7 +98,7 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
     let mut total = lake::IngestSummary { run_uid: run_uid.clone(), ..Default::default() };
     for s in &p.sources {
         let input = Location::parse(&s.url, &p.storage_options)?;
-        let opts = IngestOptions { format: format_of_source(s), keep_raw: p.keep_raw_event, run_uid: run_uid.clone(), ..Default::default() };
+        let opts = IngestOptions { format: s.format, keep_raw: p.keep_raw_event, run_uid: run_uid.clone(), ..Default::default() };
         let one = lake::ingest(&[input], &lake, &opts, &bar)?;
         total.merge(one);
     }

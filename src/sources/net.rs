@@ -54,13 +54,6 @@ pub fn canonical(ip: IpAddr) -> String {
     }
 }
 
-/// True when `text` is already canonical IP text (lets hot paths skip an allocation).
-pub fn is_canonical_ipv4(text: &str) -> bool {
-    text.len() <= 15
-        && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && text.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.to_string() == text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,12 +82,5 @@ mod tests {
         assert_eq!((s.ip, s.host.as_deref()), (None, Some("lambda.amazonaws.com")));
         assert_eq!(split_src("AWS Internal").host.as_deref(), Some("AWS Internal"));
         assert_eq!(split_src("private").host.as_deref(), Some("private"));
-    }
-
-    #[test]
-    fn canonical_ipv4_check() {
-        assert!(is_canonical_ipv4("10.0.0.1"));
-        assert!(!is_canonical_ipv4("010.0.0.1"));
-        assert!(!is_canonical_ipv4("::1"));
     }
 }
