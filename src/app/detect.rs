@@ -1,9 +1,10 @@
 //! `run`, `detect` and `findings`: the detection half of the command layer.
 //!
-//! `run` scores whole UTC days: every day that received new rows in this run's ingest and
-//! ends at or before `--as-of` is scored as one window against the history before it, so a
-//! first run backfills, a re-run with no new objects scores nothing again, and findings
-//! keep deterministic ids (a re-scored day replaces its findings, never duplicates them).
+//! `run` scores whole UTC days: every day that received new rows in this run's ingest, or
+//! that an earlier run left pending because it was still in progress, and that ends at or
+//! before `--as-of`, is scored as one window against the history before it. A first run
+//! backfills, a re-run with no new objects scores nothing again, and findings keep
+//! deterministic ids (a re-scored day replaces its findings, never duplicates them).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -107,13 +108,14 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
     }
     let lake_root = local_lake(&lake)?;
     let cutoff = as_of.date_naive();
-    let days: BTreeSet<NaiveDate> = total
-        .parts
-        .iter()
-        .filter_map(|p| p.split("date=").nth(1)?.get(..10).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()))
-        .filter(|d| *d < cutoff)
-        .collect();
+    // Days that got new rows, plus those an earlier run left pending because they were not
+    // complete yet (today's partial day): a day is scored once it is over, whether or not
+    // more rows arrive for it later.
+    let touched = total.parts.iter().filter_map(|p| p.split("date=").nth(1)?.get(..10).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()));
+    let (days, pending): (BTreeSet<NaiveDate>, BTreeSet<NaiveDate>) =
+        load_pending(&lake)?.into_iter().chain(touched).collect::<BTreeSet<_>>().into_iter().partition(|d| *d < cutoff);
     let found = detect_days(lake_root, &days, &catalog, &config, &run_uid, &bar)?;
+    save_pending(&lake, &pending)?;
     let code = exit_code(&found, a.fail_on, total.quarantined);
     if a.summary_json {
         let mut v = serde_json::to_value(&total).expect("summary serialises");
@@ -132,6 +134,23 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
         print_detect_summary(&found, &format!("{} day(s) with new events", days.len()), lake_root)?;
     }
     Ok(code)
+}
+
+/// `state/pending_days.json`: days with rows that were not complete when last scored.
+const PENDING: &str = "state/pending_days.json";
+
+fn load_pending(lake: &Location) -> Result<BTreeSet<NaiveDate>> {
+    match lake.get_rel(PENDING)? {
+        Some(b) => serde_json::from_slice(&b).map_err(|e| Error::lake(PENDING, e)),
+        None => Ok(BTreeSet::new()),
+    }
+}
+
+fn save_pending(lake: &Location, days: &BTreeSet<NaiveDate>) -> Result<()> {
+    if days.is_empty() {
+        return lake.delete(PENDING);
+    }
+    lake.put(PENDING, bytes::Bytes::from(serde_json::to_vec(days).expect("dates serialise")))
 }
 
 /// Counts unsuppressed findings by `key`.

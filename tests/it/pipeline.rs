@@ -217,3 +217,25 @@ fn a_locked_lake_refuses_a_second_writer() {
     assert_eq!(run(&["ingest", input.to_str().unwrap(), "--lake", lake.to_str().unwrap(), "-q"]).status.code(), Some(0));
     assert!(!lake.join("state/lock.json").exists());
 }
+
+/// Regression: `run` scored only days that received rows in that run and were already
+/// over, so a day still in progress at one run and receiving nothing later was never
+/// scored. Such days are kept pending until they are complete.
+#[test]
+fn a_day_in_progress_is_scored_by_a_later_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.toml");
+    let invictus = samples("aws_cloudtrail/invictus_stratus_2023-07-10");
+    std::fs::write(&p, format!("[[sources]]\nname='a'\nurl='{}'\n[lake]\nurl='lake'\n", invictus.display())).unwrap();
+    let summary = |as_of: &str| -> serde_json::Value {
+        let out = run(&["run", p.to_str().unwrap(), "--as-of", as_of, "--summary-json", "-q"]);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let first = summary("2023-07-10T12:30:00Z");
+    assert_eq!((first["written"].as_u64(), first["days_scored"].as_u64(), first["findings"].as_u64()), (Some(2900), Some(0), Some(0)));
+    let second = summary("2023-07-11T00:00:00Z");
+    assert_eq!((second["objects_read"].as_u64(), second["days_scored"].as_u64()), (Some(0), Some(1)));
+    assert!(second["findings"].as_u64().unwrap() > 0);
+    let third = summary("2023-07-12T00:00:00Z");
+    assert_eq!(third["days_scored"], 0);
+}
