@@ -239,6 +239,18 @@ impl EventBatchBuilder {
         }
     }
 
+    /// A builder for the rows of one object whose text is `text_bytes` long: the JSON
+    /// columns are reserved up front (a reservation that is never written costs no memory).
+    pub fn for_text(text_bytes: usize) -> Self {
+        let mut b = Self::new();
+        if text_bytes > 1 << 20 {
+            let rows = text_bytes / 1024;
+            b.strings[col::RAW_EVENT] = StringBuilder::with_capacity(rows, text_bytes);
+            b.strings[col::REQUEST_PARAMS] = StringBuilder::with_capacity(rows, text_bytes / 4);
+        }
+        b
+    }
+
     /// Rows appended so far.
     pub fn len(&self) -> usize {
         self.keys.len()

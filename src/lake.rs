@@ -289,7 +289,7 @@ pub struct ParsedObject {
 
 /// Normalises one object into per-partition Arrow builders (runs on worker threads).
 pub fn parse_object(shown: &str, bytes: &[u8], opts: &ReadOptions, run_uid: &str) -> ParsedObject {
-    let mut sink = ObjectSink { shown, run_uid, out: ParsedObject { records: 0, parts: Vec::new(), rejects: Vec::new() } };
+    let mut sink = ObjectSink { shown, run_uid, out: ParsedObject { records: 0, parts: Vec::new(), rejects: Vec::new() }, text_bytes: 0 };
     read_object(shown, bytes, opts, &mut sink);
     sink.out
 }
@@ -298,6 +298,7 @@ struct ObjectSink<'s> {
     shown: &'s str,
     run_uid: &'s str,
     out: ParsedObject,
+    text_bytes: usize,
 }
 
 impl Sink for ObjectSink<'_> {
@@ -307,7 +308,9 @@ impl Sink for ObjectSink<'_> {
         let idx = match self.out.parts.iter().position(|(k, _)| *k == key) {
             Some(i) => i,
             None => {
-                self.out.parts.push((key, EventBatchBuilder::new()));
+                // The first partition of an object usually takes all of it.
+                let b = if self.out.parts.is_empty() { EventBatchBuilder::for_text(self.text_bytes) } else { EventBatchBuilder::new() };
+                self.out.parts.push((key, b));
                 self.out.parts.len() - 1
             }
         };
@@ -316,6 +319,9 @@ impl Sink for ObjectSink<'_> {
     fn reject(&mut self, reject: &Reject, locator: Locator, record: Option<&str>) {
         self.out.records += 1;
         self.out.rejects.push(QuarantineLine::new(reject, self.shown, locator, record));
+    }
+    fn text_size(&mut self, bytes: usize) {
+        self.text_bytes = bytes;
     }
 }
 

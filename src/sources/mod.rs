@@ -132,6 +132,10 @@ pub trait Sink {
     /// record's text when there is one (not for file-level rejections), kept in quarantine so
     /// that it can be replayed after a fix.
     fn reject(&mut self, reject: &Reject, locator: Locator, record: Option<&str>);
+    /// The size in bytes of the object's decoded text, told once before its records, so a
+    /// sink can size its buffers (growing a 300 MB buffer by doubling costs more than
+    /// parsing it).
+    fn text_size(&mut self, _bytes: usize) {}
 }
 
 /// A [`Sink`] that keeps everything in memory: for tests, benches and small inputs.

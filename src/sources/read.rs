@@ -73,6 +73,9 @@ impl Sink for Counting<'_> {
         }
         self.inner.reject(reject, locator, record);
     }
+    fn text_size(&mut self, bytes: usize) {
+        self.inner.text_size(bytes);
+    }
 }
 
 fn read_into(name: &str, data: &[u8], opts: &ReadOptions, sink: &mut dyn Sink) {
@@ -108,6 +111,7 @@ fn read_into(name: &str, data: &[u8], opts: &ReadOptions, sink: &mut dyn Sink) {
         Err(r) if looks_like_json_lines(bytes) => return frame_lines_bytes(bytes, &r, opts, sink),
         Err(r) => return sink.reject(&r, Locator::File, None),
     };
+    sink.text_size(text.len());
     frame(&text, opts, sink);
 }
 
