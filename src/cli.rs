@@ -34,7 +34,7 @@ Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or configuration err
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a pipeline: ingest new objects, detect over the new window, print a summary.
+    /// Run a pipeline: ingest new objects, score the days they touched, print a summary.
     #[command(after_help = "Example:\n  cloudsift run pipelines/default.toml --as-of 2024-03-05T00:00:00Z")]
     Run(RunArgs),
     /// Normalise files and print one JSON event per line (schema column names) on stdout.
