@@ -30,7 +30,8 @@ Examples:
   cloudsift generate --out /tmp/org --days 30 --seed 7
 
 Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or configuration error,
-3 finished with quarantined input, 4 storage or internal error.";
+3 finished with quarantined input, 4 storage or internal error (or the lake is locked
+by another run: retry later).";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
