@@ -14,19 +14,30 @@ use crate::schema::LogFormat;
 use crate::storage::Location;
 use crate::{Error, Result};
 
-/// Writes to stdout. A closed pipe (`cloudsift findings | head`) ends the program with
-/// exit code 0: the reader has what it wanted, and everything else was already written.
+/// Writes to stdout. A closed pipe (`cloudsift findings | head`) is
+/// [`Error::ClosedOutput`]: the run unwinds (releasing the lake lock) and exits 0, since the
+/// reader has what it wanted and everything else was already written.
 ///
 /// # Errors
-/// [`Error::Io`] for other write failures.
+/// [`Error::ClosedOutput`], or [`Error::Io`] for other write failures.
 pub fn emit(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(exit::OK),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::ClosedOutput),
         Err(source) => Err(Error::Io { path: "<stdout>".into(), source }),
     }
 }
+
+/// `eprintln!` that never panics: a closed stderr (`2>&1 | head`) must not abort a run
+/// halfway through writing the lake.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use errln;
 
 /// `println!` through [`emit`].
 macro_rules! outln {
@@ -113,11 +124,11 @@ pub fn print_ingest_summary(s: &IngestSummary, elapsed: std::time::Duration, jso
     }
     if quiet {
         if s.quarantined > 0 {
-            eprintln!("warning: {} records quarantined: see quarantine/run={}/ in the lake", s.quarantined, s.run_uid);
+            errln!("warning: {} records quarantined: see quarantine/run={}/ in the lake", s.quarantined, s.run_uid);
         }
         return;
     }
-    eprintln!(
+    errln!(
         "ingest {}: {} objects read ({} already ingested), {:.1} MB in {:.1} s, {} parts",
         s.run_uid,
         s.objects_read,
@@ -126,9 +137,9 @@ pub fn print_ingest_summary(s: &IngestSummary, elapsed: std::time::Duration, jso
         elapsed.as_secs_f64(),
         s.parts.len()
     );
-    eprintln!("{}", s.accounting_line());
+    errln!("{}", s.accounting_line());
     if s.quarantined > 0 {
-        eprintln!("{} records quarantined: see quarantine/run={}/ in the lake", s.quarantined, s.run_uid);
+        errln!("{} records quarantined: see quarantine/run={}/ in the lake", s.quarantined, s.run_uid);
     }
 }
 
@@ -158,7 +169,7 @@ fn generate(a: &GenerateArgs, quiet: bool) -> Result<i32> {
     }
     let opts = crate::generate::GenerateOptions { out: a.out.clone(), days: a.days, seed: a.seed, end, scale: a.scale };
     let s = run_generate(&opts, &Bar::new(quiet))?;
-    eprintln!(
+    errln!(
         "generated {} events in {} objects ({:.1} MB of JSON), {} labelled attacks, under {} (labels.jsonl)",
         s.events,
         s.objects,
@@ -219,13 +230,13 @@ fn catalog(c: &CatalogCommand) -> Result<i32> {
                 issues.extend(crate::catalog::lint(&f));
             }
             for i in &issues {
-                eprintln!("{i}");
+                errln!("{i}");
             }
             if issues.is_empty() {
-                eprintln!("catalogue ok");
+                errln!("catalogue ok");
                 Ok(exit::OK)
             } else {
-                eprintln!("{} problem(s)", issues.len());
+                errln!("{} problem(s)", issues.len());
                 Ok(exit::USAGE)
             }
         }

@@ -43,6 +43,11 @@ pub enum Error {
     #[error("the lake {lake} is locked by run {owner} (on {host}, until {expires}); another cloudsift run is writing it. Retry after it ends, or delete {lake}/state/lock.json if that run is known to be dead")]
     Locked { lake: String, owner: String, host: String, expires: String },
 
+    /// The reader of stdout went away (`| head`): not a failure, the run ends quietly with
+    /// exit code 0 after releasing what it holds (the lake lock).
+    #[error("stdout was closed by its reader")]
+    ClosedOutput,
+
     /// A bug: an invariant the code relies on does not hold (exit code 4).
     #[error("internal error: {0}")]
     Internal(String),
@@ -67,6 +72,7 @@ impl Error {
     /// The process exit code DESIGN.md assigns to this kind of failure.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::ClosedOutput => 0,
             Error::Config { .. } | Error::Input { .. } => 2,
             Error::Storage { .. } | Error::Io { .. } | Error::Lake { .. } | Error::Locked { .. } | Error::Internal(_) => 4,
         }

@@ -160,10 +160,10 @@ pub fn ingest(inputs: &[Location], lake: &Location, opts: &IngestOptions, progre
     let mut listing_rejects: Vec<QuarantineLine> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let listing = input.list_shown()?;
-        for err in listing.unlisted {
+        for (path, why) in listing.unlisted {
             summary.records_read += 1;
             summary.quarantined += 1;
-            listing_rejects.push(QuarantineLine::new(&Reject::quarantine("unreadable_object", err), &input.to_string(), Locator::File, None));
+            listing_rejects.push(QuarantineLine::new(&Reject::quarantine("unreadable_object", why), &path, Locator::File, None));
         }
         for (meta, shown) in listing.objects {
             summary.objects_listed += 1;
@@ -181,9 +181,11 @@ pub fn ingest(inputs: &[Location], lake: &Location, opts: &IngestOptions, progre
     let parse_chunk = |chunk: &[Job]| -> Vec<Result<ParsedObject>> {
         chunk
             .par_iter()
-            .map(|(i, meta, shown)| {
-                let bytes = inputs[*i].get(&meta.location)?;
-                Ok(parse_object(shown, &bytes, &read_opts, &opts.run_uid))
+            .map(|(i, meta, shown)| match inputs[*i].get(&meta.location) {
+                Ok(bytes) => Ok(parse_object(shown, &bytes, &read_opts, &opts.run_uid)),
+                // A local file that cannot be read (permissions, vanished) costs that file.
+                Err(e @ crate::Error::Io { .. }) => Ok(unreadable(shown, &e)),
+                Err(e) => Err(e),
             })
             .collect()
     };
@@ -285,6 +287,12 @@ pub struct ParsedObject {
     pub records: u64,
     pub parts: Vec<(PartitionKey, EventBatchBuilder)>,
     pub rejects: Vec<QuarantineLine>,
+}
+
+/// An object that could not be read, as one quarantined file-level record.
+pub fn unreadable(shown: &str, err: &crate::Error) -> ParsedObject {
+    let r = Reject::quarantine("unreadable_object", err.to_string());
+    ParsedObject { records: 1, parts: Vec::new(), rejects: vec![QuarantineLine::new(&r, shown, Locator::File, None)] }
 }
 
 /// Normalises one object into per-partition Arrow builders (runs on worker threads).

@@ -1,5 +1,7 @@
 //! The `cloudsift` binary: parse arguments, set up logging, run, map errors to exit codes.
 
+use std::io::{IsTerminal, Write};
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -19,12 +21,18 @@ fn main() {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
     let code = match app::run(cli) {
         Ok(code) => code,
+        Err(cloudsift::Error::ClosedOutput) => 0,
         Err(err) => {
             let code = err.exit_code();
-            eprintln!("error: {}", message_chain(&anyhow::Error::from(err)));
+            let _ = writeln!(std::io::stderr(), "error: {}", message_chain(&anyhow::Error::from(err)));
             code
         }
     };

@@ -19,6 +19,27 @@ use url::Url;
 
 use crate::{Error, Result};
 
+/// An object_store key with its percent-encoded characters (`%C3%BC`, `%25`, `%23`)
+/// decoded back to the file name they stand for; invalid UTF-8 is replaced.
+fn decode_key(key: &str) -> String {
+    let b = key.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Rejects `object_store` options that the URL's store does not know: a misspelt
 /// `aws_endpiont` would otherwise be ignored silently and the job would talk to AWS.
 fn check_options(scheme: &str, options: &[(String, String)]) -> Result<()> {
@@ -54,11 +75,11 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 /// What [`Location::list_shown`] found: the objects with their shown names, and the
-/// entries of a local folder that could not be listed (error texts naming the path).
+/// entries of a local folder that could not be listed as (path, why).
 #[derive(Debug, Default)]
 pub struct Listing {
     pub objects: Vec<(ObjectMeta, String)>,
-    pub unlisted: Vec<String>,
+    pub unlisted: Vec<(String, String)>,
 }
 
 /// A store and a prefix inside it, with the text the user gave (for messages).
@@ -247,7 +268,9 @@ impl Location {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    errors.push(e.to_string());
+                    // "<path>: <why>", so the quarantine line can name the entry itself.
+                    let path = e.path().map_or_else(|| start.display().to_string(), |p| p.display().to_string());
+                    errors.push(format!("{path}\u{1f}{e}"));
                     continue;
                 }
             };
@@ -264,7 +287,7 @@ impl Location {
                     e_tag: None,
                     version: None,
                 }),
-                Err(e) => errors.push(format!("{}: {e}", entry.path().display())),
+                Err(e) => errors.push(format!("{}\u{1f}{e}", entry.path().display())),
             }
         }
         items.sort_by(|a, b| a.location.as_ref().cmp(b.location.as_ref()));
@@ -277,6 +300,14 @@ impl Location {
         let k = key.as_ref();
         let p = self.prefix.as_ref();
         let rel = k.strip_prefix(p).unwrap_or(k).trim_start_matches('/');
+        // Local files are shown by their real names, not object_store's percent-encoding.
+        let decoded;
+        let rel = if self.fs.is_some() {
+            decoded = decode_key(rel);
+            decoded.as_str()
+        } else {
+            rel
+        };
         if rel.is_empty() {
             self.display.clone()
         } else {
@@ -306,7 +337,14 @@ impl Location {
                 (m.clone(), shown)
             })
             .collect();
-        Ok(Listing { objects, unlisted: errors })
+        let unlisted = errors
+            .into_iter()
+            .map(|e| match e.split_once('\u{1f}') {
+                Some((path, why)) => (path.to_string(), why.to_string()),
+                None => (self.display.clone(), e),
+            })
+            .collect();
+        Ok(Listing { objects, unlisted })
     }
 
     /// Reads a whole object by its key from [`Location::list`].
@@ -314,8 +352,8 @@ impl Location {
     /// # Errors
     /// [`Error::Storage`] naming the object.
     pub fn get(&self, key: &Path) -> Result<Bytes> {
-        if let Some(fs) = &self.fs {
-            let path = fs.path_to_filesystem(key).map_err(|e| Error::storage(self.display_key(key), e))?;
+        if let Some(root) = self.local_root() {
+            let path = root.join(decode_key(key.as_ref()));
             return match std::fs::read(&path) {
                 Ok(v) => Ok(Bytes::from(v)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::storage(
@@ -432,6 +470,25 @@ mod tests {
         assert_eq!(metas.len(), 1);
         assert_eq!(file.display_key(&metas[0].location), root.join("d.json").display().to_string());
         assert_eq!(file.get(&metas[0].location).unwrap(), Bytes::from_static(b"{}"));
+    }
+
+    /// Regression: a folder holding `ünï.jsonl`, `a#b`, `plain%41` aborted with "not found"
+    /// because the listed key was percent-encoded and read back encoded.
+    #[test]
+    fn local_names_with_special_characters_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = ["ünï.jsonl", "a#b?.json", "plain%41.json", "sp ace+[1].json"];
+        for n in names {
+            std::fs::write(dir.path().join(n), n.as_bytes()).unwrap();
+        }
+        let loc = Location::parse(dir.path().to_str().unwrap(), &[]).unwrap();
+        let listing = loc.list_shown().unwrap();
+        assert_eq!(listing.objects.len(), 4);
+        for (meta, shown) in &listing.objects {
+            let name = shown.rsplit('/').next().unwrap();
+            assert!(names.contains(&name), "{shown}");
+            assert_eq!(loc.get(&meta.location).unwrap(), Bytes::copy_from_slice(name.as_bytes()));
+        }
     }
 
     #[test]

@@ -93,13 +93,20 @@ pub fn run(a: &NormalizeArgs) -> Result<i32> {
     'inputs: for input in &a.inputs {
         let loc = Location::parse(input, &[])?;
         let listing = loc.list_shown()?;
-        for err in listing.unlisted {
-            sink.object = loc.to_string();
-            sink.reject(&Reject::quarantine("unreadable_object", err), Locator::File, None);
+        for (path, why) in listing.unlisted {
+            sink.object = path;
+            sink.reject(&Reject::quarantine("unreadable_object", why), Locator::File, None);
         }
         for (meta, shown) in listing.objects {
-            let bytes = loc.get(&meta.location)?;
             sink.object = shown;
+            let bytes = match loc.get(&meta.location) {
+                Ok(b) => b,
+                Err(e @ Error::Io { .. }) => {
+                    sink.reject(&Reject::quarantine("unreadable_object", e.to_string()), Locator::File, None);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             read_object(&sink.object.clone(), &bytes, &opts, &mut sink);
             if let Some(e) = sink.error.take() {
                 if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -126,9 +133,9 @@ pub fn run(a: &NormalizeArgs) -> Result<i32> {
         std::fs::write(path, text).map_err(|source| Error::Io { path: path.clone(), source })?;
     }
     for q in &quarantine {
-        eprintln!("{}: {} {} at {} ({})", q.kind, q.reason, q.source_object, q.source_locator, q.detail);
+        super::errln!("{}: {} {} at {} ({})", q.kind, q.reason, q.source_object, q.source_locator, q.detail);
     }
-    eprintln!(
+    super::errln!(
         "read = written + duplicates + quarantined + skipped: {} = {} + {} + {} + {}",
         c.read, c.written, c.duplicates, c.quarantined, c.skipped
     );

@@ -138,3 +138,39 @@ fn error_causes_are_printed_once() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.matches("Not a directory").count(), 1, "{stderr}");
 }
+
+/// Regression: `detect ... | head -1` exited 0 but left `state/lock.json` behind (the
+/// closed pipe ended the process before the lock was released), so the next scheduled run
+/// was refused for six hours. And a closed stderr made `ingest` panic (exit 101).
+#[test]
+fn closed_pipes_release_the_lake_lock_and_never_panic() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake_s = lake.to_str().unwrap();
+    let input = crate::samples("aws_cloudtrail/invictus_stratus_2023-07-10");
+    let mut child = bin().args(["ingest", input.to_str().unwrap(), "--lake", lake_s]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let mut child = bin().args(["detect", "--lake", lake_s, "--as-of", "2023-07-11"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    drop(child.stdout.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(!lake.join("state/lock.json").exists(), "lock left behind");
+    assert_eq!(run(&["detect", "--lake", lake_s, "--as-of", "2023-07-11"]).status.code(), Some(0));
+}
+
+/// Regression: quarantine lines for an unreadable folder entry named the folder root, not
+/// the entry.
+#[test]
+fn an_unreadable_entry_is_named_in_quarantine() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    std::fs::create_dir_all(&d).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("gone.json"), d.join("dangling.json")).unwrap();
+    let q = dir.path().join("q.jsonl");
+    let out = run(&["normalize", d.to_str().unwrap(), "--quarantine-out", q.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let line: serde_json::Value = serde_json::from_str(std::fs::read_to_string(&q).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(line["reason"], "unreadable_object");
+    assert!(line["source_object"].as_str().unwrap().ends_with("dangling.json"), "{line}");
+}
