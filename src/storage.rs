@@ -92,6 +92,8 @@ pub struct Location {
     /// The same store when it is a local folder: reads then skip the async runtime, whose
     /// hand-off costs more than reading a small log object.
     fs: Option<Arc<LocalFileSystem>>,
+    /// The folder a local store is rooted at, canonical (resolved once, not per read).
+    root: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Location {
@@ -143,12 +145,13 @@ impl Location {
                 display: text.to_string(),
                 local: None,
                 fs: None,
+                root: None,
             }),
             scheme => {
                 check_options(scheme, options)?;
                 let (store, prefix) = object_store::parse_url_opts(&url, options.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                     .map_err(|e| Error::config(text, format!("unsupported object store URL: {e}")))?;
-                Ok(Location { store: Arc::from(store), prefix, display: text.trim_end_matches('/').to_string(), local: None, fs: None })
+                Ok(Location { store: Arc::from(store), prefix, display: text.trim_end_matches('/').to_string(), local: None, fs: None, root: None })
             }
         }
     }
@@ -169,12 +172,13 @@ impl Location {
         let canonical = std::fs::canonicalize(&abs).map(|p| p.display().to_string());
         let display = canonical.as_deref().unwrap_or(display);
         let prefix = if abs.is_file() { Path::from(abs.file_name().unwrap_or_default().to_string_lossy().as_ref()) } else { Path::default() };
-        Ok(Location { store: fs.clone(), prefix, display: display.trim_end_matches('/').to_string(), local: Some(abs), fs: Some(fs) })
+        let root = std::fs::canonicalize(&root).ok();
+        Ok(Location { store: fs.clone(), prefix, display: display.trim_end_matches('/').to_string(), local: Some(abs), fs: Some(fs), root })
     }
 
     /// An in-memory store (tests).
     pub fn memory() -> Self {
-        Location { store: Arc::new(InMemory::new()), prefix: Path::default(), display: "memory://".into(), local: None, fs: None }
+        Location { store: Arc::new(InMemory::new()), prefix: Path::default(), display: "memory://".into(), local: None, fs: None, root: None }
     }
 
     /// The local path, when this location is on the local filesystem.
@@ -194,6 +198,7 @@ impl Location {
             display: format!("{}/{}", self.display, rel.trim_matches('/')),
             local: self.local.as_ref().map(|l| l.join(rel)),
             fs: self.fs.clone(),
+            root: self.root.clone(),
         }
     }
 
@@ -247,15 +252,7 @@ impl Location {
 
     /// The folder the local store is rooted at.
     fn local_root(&self) -> Option<PathBuf> {
-        self.fs.as_ref()?;
-        let local = self.local.as_ref()?;
-        // `local` is the location itself (a folder, or a file); the store is rooted at the
-        // folder that holds the prefix.
-        let mut root = std::fs::canonicalize(local).ok()?;
-        for _ in self.prefix.parts() {
-            root.pop();
-        }
-        Some(root)
+        self.root.clone()
     }
 
     /// Lists a local folder (or file) with walkdir: following links, sorted, and keeping
