@@ -420,7 +420,7 @@ fn actor<'a>(e: &mut Event<'a>, id: UserIdentity<'a>) {
 
 /// `arn:aws:sts::A:assumed-role/R/S` → `arn:aws:iam::A:role/R` (the role's path is not in
 /// the STS ARN, so a rebuilt ARN lacks it).
-fn role_from_sts_arn(sts: &str) -> Option<String> {
+pub(crate) fn role_from_sts_arn(sts: &str) -> Option<String> {
     let (prefix, rest) = sts.split_once(":assumed-role/")?;
     let account = prefix.rsplit(':').find(|s| !s.is_empty())?;
     let partition = prefix.split(':').nth(1).unwrap_or("aws");
@@ -429,7 +429,7 @@ fn role_from_sts_arn(sts: &str) -> Option<String> {
 }
 
 /// Part `n` of `arn:...:assumed-role/<role>/<session>` split on `/` (1 = role, 2 = session).
-fn sts_part(sts: &str, n: usize) -> Option<&str> {
+pub(crate) fn sts_part(sts: &str, n: usize) -> Option<&str> {
     let (_, rest) = sts.split_once(":assumed-role/")?;
     let mut parts = rest.splitn(2, '/');
     let role = parts.next()?;

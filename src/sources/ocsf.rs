@@ -35,6 +35,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use super::cloudtrail::{role_from_sts_arn, sts_part};
 use super::net::split_src;
 use super::{NormaliseOptions, Normaliser, Reject};
 use crate::event::Event;
@@ -397,28 +398,6 @@ fn actor(e: &mut Event<'_>, v: &Value) {
             e.actor_uid = own(arn.or(uid).or_else(|| name.clone()));
             e.actor_name = own(name);
         }
-    }
-}
-
-/// `arn:aws:sts::A:assumed-role/R/S` → `arn:aws:iam::A:role/R` (the role path is not in the
-/// STS ARN, so a rebuilt ARN lacks it).
-fn role_from_sts_arn(sts: &str) -> Option<String> {
-    let (prefix, rest) = sts.split_once(":assumed-role/")?;
-    let account = prefix.rsplit(':').find(|s| !s.is_empty())?;
-    let partition = prefix.split(':').nth(1).unwrap_or("aws");
-    let role = rest.split('/').next().filter(|r| !r.is_empty())?;
-    Some(format!("arn:{partition}:iam::{account}:role/{role}"))
-}
-
-/// Part `n` of `arn:...:assumed-role/<role>/<session>` (1 = role, 2 = session).
-fn sts_part(sts: &str, n: usize) -> Option<&str> {
-    let (_, rest) = sts.split_once(":assumed-role/")?;
-    let mut parts = rest.splitn(2, '/');
-    let role = parts.next()?;
-    let session = parts.next();
-    match n {
-        1 => Some(role).filter(|r| !r.is_empty()),
-        _ => session.filter(|s| !s.is_empty()),
     }
 }
 
