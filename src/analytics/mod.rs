@@ -2,10 +2,16 @@
 //! through polars ([`crate::profiles`]), scores with [`crate::scoring`], and returns
 //! [`Finding`]s; writing them is the caller's job ([`crate::findings::write_findings`]).
 //!
-//! Implemented: [`logging_disabled`] (signal) and [`secret_access_volume`] (statistical).
+//! AWS: [`logging_disabled`] (signal) and [`secret_access_volume`] (statistical).
+//! Microsoft 365 / Entra ID: [`session_anomaly`], [`file_access_anomaly`] (statistical),
+//! [`mail_forwarding_rule`] and [`conditional_access_change`] (signals).
 
+pub mod conditional_access_change;
+pub mod file_access_anomaly;
 pub mod logging_disabled;
+pub mod mail_forwarding_rule;
 pub mod secret_access_volume;
+pub mod session_anomaly;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -28,12 +34,28 @@ pub struct AnalyticsConfig {
     /// `[analytics.secret_access_volume]`.
     #[serde(default)]
     pub secret_access_volume: secret_access_volume::SecretAccessVolumeConfig,
+    /// `[analytics.session_anomaly]`.
+    #[serde(default)]
+    pub session_anomaly: session_anomaly::SessionAnomalyConfig,
+    /// `[analytics.file_access_anomaly]`.
+    #[serde(default)]
+    pub file_access_anomaly: file_access_anomaly::FileAccessAnomalyConfig,
+    /// `[analytics.mail_forwarding_rule]`.
+    #[serde(default)]
+    pub mail_forwarding_rule: mail_forwarding_rule::MailForwardingRuleConfig,
+    /// `[analytics.conditional_access_change]`.
+    #[serde(default)]
+    pub conditional_access_change: conditional_access_change::ConditionalAccessChangeConfig,
 }
 
 impl AnalyticsConfig {
     /// Checks value ranges; errors are [`Error::Config`] naming the key
     /// (`analytics.secret_access_volume.fdr_q`).
     pub fn validate(&self) -> Result<()> {
+        self.session_anomaly.validate()?;
+        self.file_access_anomaly.validate()?;
+        self.mail_forwarding_rule.validate()?;
+        self.conditional_access_change.validate()?;
         let s = &self.secret_access_volume;
         let key = |k: &str| format!("analytics.secret_access_volume.{k}");
         if !(s.fdr_q > 0.0 && s.fdr_q <= 1.0) {
@@ -64,6 +86,17 @@ impl AnalyticsConfig {
             ));
         }
         Ok(())
+    }
+}
+
+impl AnalyticsConfig {
+    /// Makes relative paths in the settings (the change-request table) absolute against
+    /// `base`, the pipeline file's folder, so a job runs the same from any directory.
+    pub fn resolve_paths(&mut self, base: &Path) {
+        self.session_anomaly.resolve_paths(base);
+        self.file_access_anomaly.resolve_paths(base);
+        self.mail_forwarding_rule.resolve_paths(base);
+        self.conditional_access_change.resolve_paths(base);
     }
 }
 
@@ -107,6 +140,18 @@ pub fn run_all(ctx: &DetectContext) -> Result<Vec<Finding>> {
     }
     if ctx.config.secret_access_volume.enabled {
         out.extend(secret_access_volume::run(ctx)?);
+    }
+    if ctx.config.session_anomaly.enabled {
+        out.extend(session_anomaly::run(ctx)?);
+    }
+    if ctx.config.file_access_anomaly.enabled {
+        out.extend(file_access_anomaly::run(ctx)?);
+    }
+    if ctx.config.mail_forwarding_rule.enabled {
+        out.extend(mail_forwarding_rule::run(ctx)?);
+    }
+    if ctx.config.conditional_access_change.enabled {
+        out.extend(conditional_access_change::run(ctx)?);
     }
     Ok(out)
 }

@@ -45,8 +45,11 @@ fn severity_of(s: SeverityArg) -> Severity {
     }
 }
 
-fn analytics_config(table: &toml::Table, origin: &str) -> Result<AnalyticsConfig> {
-    AnalyticsConfig::deserialize(toml::Value::Table(table.clone())).map_err(|e| Error::config(format!("{origin}: [analytics]"), e.to_string()))
+fn analytics_config(p: &Pipeline) -> Result<AnalyticsConfig> {
+    let origin = p.file.display().to_string();
+    let mut config = AnalyticsConfig::deserialize(toml::Value::Table(p.analytics.clone())).map_err(|e| Error::config(format!("{origin}: [analytics]"), e.to_string()))?;
+    config.resolve_paths(p.file.parent().unwrap_or(Path::new(".")));
+    Ok(config)
 }
 
 use serde::Deserialize as _;
@@ -82,8 +85,7 @@ fn local_lake(lake: &Location) -> Result<&Path> {
 /// `cloudsift run PIPELINE`.
 pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
     let p = Pipeline::load(&a.pipeline)?;
-    let origin = p.file.display().to_string();
-    let config = analytics_config(&p.analytics, &origin)?;
+    let config = analytics_config(&p)?;
     let catalog = load_catalog(&p.catalog_extra)?;
     let as_of = a.as_of.as_deref().map(|t| parse_instant("--as-of", t)).transpose()?.unwrap_or_else(Utc::now);
     let bar = Bar::new(quiet || a.summary_json);
@@ -219,7 +221,7 @@ pub fn detect(a: &DetectArgs) -> Result<i32> {
     let (config, catalog) = match &a.pipeline {
         Some(path) => {
             let p = Pipeline::load(path)?;
-            (analytics_config(&p.analytics, &p.file.display().to_string())?, load_catalog(&p.catalog_extra)?)
+            (analytics_config(&p)?, load_catalog(&p.catalog_extra)?)
         }
         None => (AnalyticsConfig::default(), Catalog::load_builtin()?),
     };
