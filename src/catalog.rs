@@ -10,7 +10,7 @@
 //! operations = ["StopLogging"]              # exact `operation` values ...
 //! operation_prefixes = []                   # ... and/or prefixes (Lambda's CreateFunction20150331)
 //! request_true = []                         # request_params keys that must be JSON true
-//! data_component = "disable"                # disable | enumeration | metadata | modification
+//! data_component = "disable"                # disable | enumeration | metadata | modification | ...
 //! tags = ["logging_disable"]
 //! techniques = ["T1562.008", "T1685.002"]
 //! attack_version = "19"                     # newest ATT&CK version the ids were checked against
@@ -41,10 +41,23 @@ pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
 }
 
 /// Add a line here when a `catalog/<provider>.toml` is added.
-const BUILTIN: &[(&str, &str)] = &[("catalog/aws.toml", include_str!("../catalog/aws.toml"))];
+const BUILTIN: &[(&str, &str)] = &[
+    ("catalog/aws.toml", include_str!("../catalog/aws.toml")),
+    ("catalog/m365.toml", include_str!("../catalog/m365.toml")),
+    ("catalog/entra.toml", include_str!("../catalog/entra.toml")),
+];
 
 /// ATT&CK data components (data source "Cloud Service") an entry may name.
-pub const DATA_COMPONENTS: &[&str] = &["disable", "enumeration", "metadata", "modification"];
+/// Sessions and application-level reads are not "Cloud Service" components: they are
+/// ATT&CK's "Logon Session Creation" (DS0028) and "Application Log Content" (DS0015).
+pub const DATA_COMPONENTS: &[&str] = &[
+    "disable",
+    "enumeration",
+    "metadata",
+    "modification",
+    "logon_session_creation",
+    "application_log_content",
+];
 
 /// Tags the analytics understand. A tag outside this list is a lint error because no
 /// analytic would ever select it.

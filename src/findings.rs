@@ -141,7 +141,8 @@ pub struct Finding {
     pub operation: Option<String>,
     /// The target, when the evidence has exactly one.
     pub resource_uid: Option<String>,
-    /// `disable`, `enumeration`, `metadata` or `modification` (from the catalogue).
+    /// The catalogue's ATT&CK data component (`disable`, `enumeration`, `metadata`,
+    /// `modification`, `logon_session_creation`, `application_log_content`).
     pub data_component: String,
     /// ATT&CK technique ids; may hold the same behaviour's ids from two ATT&CK versions.
     pub attack_techniques: Vec<String>,

@@ -18,12 +18,20 @@ fn builtin_passes_lint_and_loads() {
     }
     assert!(lint_builtin().is_empty());
     let c = Catalog::load_builtin().unwrap();
-    assert_eq!(c.entries().len(), 43);
-    assert_eq!(c.entries_with_tag("logging_disable").len(), 12);
-    assert!(c
-        .entries()
-        .iter()
-        .all(|e| e.origin == "catalog/aws.toml" && e.index > 0));
+    let from = |f: &str| c.entries().iter().filter(|e| e.origin == f).count();
+    assert_eq!(from("catalog/aws.toml"), 43);
+    assert_eq!(from("catalog/m365.toml"), 10);
+    assert_eq!(from("catalog/entra.toml"), 4);
+    assert_eq!(c.entries().len(), 57);
+    assert_eq!(c.entries_with_tag("logging_disable").len(), 14);
+    assert_eq!(c.entries_with_tag("session_start").len(), 3);
+    assert_eq!(c.entries_with_tag("conditional_access_change").len(), 3);
+    assert!(c.entries().iter().all(|e| e.index > 0));
+    // Teams sessions and interactive Entra sign-ins are sessions; token refreshes are not.
+    assert_eq!(c.lookup_tagged("m365", "MicrosoftTeams", "TeamsSessionStarted", "session_start").len(), 1);
+    assert_eq!(c.lookup_tagged("entra", "SignInLogs", "Sign-in activity", "session_start").len(), 1);
+    assert!(c.lookup("entra", "NonInteractiveUserSignInLogs", "Sign-in activity").is_empty());
+    assert_eq!(c.lookup_tagged("m365", "exchange", "new-inboxrule", "forwarding_rule")[0].techniques, vec!["T1114.003", "T1564.008"]);
 }
 
 #[test]
@@ -204,7 +212,7 @@ fn load_dirs_reads_user_files_and_rejects_bad_ones() {
     std::fs::write(dir.path().join("mine.toml"), &good).unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not a catalogue").unwrap();
     let c = Catalog::load_dirs(&[dir.path().to_path_buf()]).unwrap();
-    assert_eq!(c.entries().len(), 44);
+    assert_eq!(c.entries().len(), Catalog::load_builtin().unwrap().entries().len() + 1);
     assert_eq!(
         c.lookup("aws", "custom.example.com", "StopLogging").len(),
         1

@@ -24,6 +24,31 @@ pub fn weakens(operation: &str, request_params: Option<&str>) -> Option<bool> {
             let weakened = off("isMultiRegionTrail") || off("includeGlobalServiceEvents") || off("enableLogFileValidation");
             weakened.then_some(true)
         }
+        // Exchange cmdlet parameters arrive as strings ("False", "$false", "True").
+        "Set-AdminAuditLogConfig" => {
+            let ingestion = ps_bool(req.get("UnifiedAuditLogIngestionEnabled"));
+            let admin = ps_bool(req.get("AdminAuditLogEnabled"));
+            match (ingestion, admin) {
+                (Some(false), _) | (_, Some(false)) => Some(true),
+                (Some(true), _) | (_, Some(true)) => Some(false),
+                _ => None,
+            }
+        }
+        "Set-MailboxAuditBypassAssociation" => ps_bool(req.get("AuditBypassEnabled")),
+        _ => None,
+    }
+}
+
+/// A PowerShell boolean as the unified audit log writes cmdlet parameters: JSON bools or
+/// the strings `True` / `False` / `$true` / `$false` (any case).
+fn ps_bool(v: Option<&Value>) -> Option<bool> {
+    match v? {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.trim().trim_start_matches('$').to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -64,6 +89,16 @@ mod tests {
         assert_eq!(weakens("PutBucketLogging", Some(r#"{"BucketLoggingStatus":{"LoggingEnabled":{"TargetBucket":"b"}}}"#)), Some(false));
         assert_eq!(weakens("PutBucketLogging", Some(r#"{"bucketName":"b"}"#)), None);
         assert_eq!(weakens("PutBucketLogging", None), None);
+    }
+
+    #[test]
+    fn exchange_audit_configuration() {
+        let set = |p: &str| weakens("Set-AdminAuditLogConfig", Some(p));
+        assert_eq!(set(r#"{"UnifiedAuditLogIngestionEnabled":"False"}"#), Some(true));
+        assert_eq!(set(r#"{"UnifiedAuditLogIngestionEnabled":"$true"}"#), Some(false));
+        assert_eq!(set(r#"{"AdminAuditLogEnabled":"True","UnifiedAuditLogIngestionEnabled":"false"}"#), Some(true));
+        assert_eq!(set(r#"{"AdminAuditLogAgeLimit":"90.00:00:00"}"#), None);
+        assert_eq!(weakens("Set-MailboxAuditBypassAssociation", Some(r#"{"Identity":"svc","AuditBypassEnabled":"True"}"#)), Some(true));
     }
 
     #[test]
