@@ -1,10 +1,12 @@
 //! The one integration-test binary: golden runs of the `cloudsift` executable.
 //!
 //! - `cli`: exit codes, `--help`, the `normalize` contract on small inputs.
+//! - `microsoft`: Microsoft 365 / Entra ID samples, late records, recorded stories.
 //! - `pipeline`: ingest → lake → detect → findings on real samples (skipped cleanly when
 //!   `../shared/data/real` is absent).
 
 mod cli;
+mod microsoft;
 mod pipeline;
 
 use std::path::{Path, PathBuf};
