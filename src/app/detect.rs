@@ -35,7 +35,7 @@ pub fn parse_instant(flag: &str, text: &str) -> Result<DateTime<Utc>> {
         .map_err(|_| Error::config(flag, format!("`{text}` is neither RFC 3339 nor YYYY-MM-DD")))
 }
 
-fn severity_of(s: SeverityArg) -> Severity {
+pub(crate) fn severity_of(s: SeverityArg) -> Severity {
     match s {
         SeverityArg::Info => Severity::Info,
         SeverityArg::Low => Severity::Low,
@@ -82,16 +82,23 @@ fn local_lake(lake: &Location) -> Result<&Path> {
     lake.local_path().ok_or_else(|| Error::config("lake.url", "detection reads the lake with polars from a local folder; object-store lakes are ingest-only in this release"))
 }
 
-/// `cloudsift run PIPELINE`.
-pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
-    let p = Pipeline::load(&a.pipeline)?;
-    let config = analytics_config(&p)?;
+/// What one pipeline run did: the ingest summary, the days scored and the findings.
+pub(crate) struct RunOutcome {
+    pub total: lake::IngestSummary,
+    pub days: BTreeSet<NaiveDate>,
+    pub found: Vec<Finding>,
+    pub lake_root: std::path::PathBuf,
+    pub started: std::time::Instant,
+}
+
+/// Generates missing synthetic sources, ingests every source, scores the days that got new
+/// rows (and pending ones) up to `as_of`, and writes the findings; holds the lake lock.
+pub(crate) fn execute(p: &Pipeline, as_of: DateTime<Utc>, bar: &Bar) -> Result<RunOutcome> {
+    let config = analytics_config(p)?;
     let catalog = load_catalog(&p.catalog_extra)?;
-    let as_of = a.as_of.as_deref().map(|t| parse_instant("--as-of", t)).transpose()?.unwrap_or_else(Utc::now);
-    let bar = Bar::new(quiet || a.summary_json);
     for s in &p.sources {
         if let Some(g) = &s.generate {
-            super::generate_if_missing(&s.url, g, &bar)?;
+            super::generate_if_missing(&s.url, g, bar)?;
         }
     }
     let lake = Location::parse_output(&p.lake_url, &p.storage_options)?;
@@ -102,13 +109,10 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
     for s in &p.sources {
         let input = Location::parse(&s.url, &p.storage_options)?;
         let opts = IngestOptions { format: s.format, keep_raw: p.keep_raw_event, run_uid: run_uid.clone(), ..Default::default() };
-        let one = lake::ingest(&[input], &lake, &opts, &bar)?;
+        let one = lake::ingest(&[input], &lake, &opts, bar)?;
         total.merge(one);
     }
-    if !a.summary_json {
-        print_ingest_summary(&total, started.elapsed(), false, quiet);
-    }
-    let lake_root = local_lake(&lake)?;
+    let lake_root = local_lake(&lake)?.to_path_buf();
     let cutoff = as_of.date_naive();
     // Days that got new rows, plus those an earlier run left pending because they were not
     // complete yet (today's partial day): a day is scored once it is over, whether or not
@@ -116,8 +120,20 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
     let touched = total.parts.iter().filter_map(|p| p.split("date=").nth(1)?.get(..10).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()));
     let (days, pending): (BTreeSet<NaiveDate>, BTreeSet<NaiveDate>) =
         load_pending(&lake)?.into_iter().chain(touched).collect::<BTreeSet<_>>().into_iter().partition(|d| *d < cutoff);
-    let found = detect_days(lake_root, &days, &catalog, &config, &run_uid, &bar)?;
+    let found = detect_days(&lake_root, &days, &catalog, &config, &run_uid, bar)?;
     save_pending(&lake, &pending)?;
+    Ok(RunOutcome { total, days, found, lake_root, started })
+}
+
+/// `cloudsift run PIPELINE`.
+pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
+    let p = Pipeline::load(&a.pipeline)?;
+    let as_of = a.as_of.as_deref().map(|t| parse_instant("--as-of", t)).transpose()?.unwrap_or_else(Utc::now);
+    let bar = Bar::new(quiet || a.summary_json);
+    let RunOutcome { total, days, found, lake_root, started } = execute(&p, as_of, &bar)?;
+    if !a.summary_json {
+        print_ingest_summary(&total, started.elapsed(), false, quiet);
+    }
     let code = exit_code(&found, a.fail_on, total.quarantined);
     if a.summary_json {
         let mut v = serde_json::to_value(&total).expect("summary serialises");
@@ -133,7 +149,7 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
         v["exit_code"] = serde_json::json!(code);
         outln!("{v}")?;
     } else {
-        print_detect_summary(&found, &format!("{} day(s) with new events", days.len()), lake_root)?;
+        print_detect_summary(&found, &format!("{} day(s) with new events", days.len()), &lake_root)?;
     }
     Ok(code)
 }
