@@ -9,6 +9,7 @@
 //! service = "cloudtrail.amazonaws.com"      # the lake's `service` column
 //! operations = ["StopLogging"]              # exact `operation` values ...
 //! operation_prefixes = []                   # ... and/or prefixes (Lambda's CreateFunction20150331)
+//! operation_suffixes = []                   # ... and/or suffixes (Azure's <resource>/providers/Microsoft.Insights/diagnosticSettings/delete)
 //! request_true = []                         # request_params keys that must be JSON true
 //! data_component = "disable"                # disable | enumeration | metadata | modification | ...
 //! tags = ["logging_disable"]
@@ -18,21 +19,22 @@
 //! references = ["https://..."]
 //! ```
 //! Matching is ASCII case-insensitive (Azure writes the same operation in several casings).
-//! An exact match beats any prefix; among prefixes the longest wins, so a specific prefix
-//! (`GetBucket`) can refine a general one (`Get`). Entries from every loaded file that win
-//! are all returned.
+//! An exact match beats any prefix or suffix; among prefixes and suffixes the longest wins,
+//! so a specific prefix (`GetBucket`) can refine a general one (`Get`). Entries from every
+//! loaded file that win are all returned. `service = "*"` applies an entry to every service
+//! of its provider: Azure logs a diagnostic setting of any resource under that resource's
+//! provider (`Microsoft.Network/networkSecurityGroups/providers/Microsoft.Insights/
+//! diagnosticSettings/delete` has service `Microsoft.Network`).
 //!
 //! The layout follows WithSecureLabs/chainsaw (a serde struct mirroring the file, a `lint`
 //! whose messages carry the path and cause) and matanolabs/matano (ATT&CK ids and
 //! references belong to the detection content).
 
-use std::collections::{HashMap, HashSet};
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::schema::Provider;
 use crate::{Error, Result};
 
 /// The catalogue files compiled into the binary: (path shown in messages, TOML text).
@@ -45,6 +47,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("catalog/aws.toml", include_str!("../catalog/aws.toml")),
     ("catalog/m365.toml", include_str!("../catalog/m365.toml")),
     ("catalog/entra.toml", include_str!("../catalog/entra.toml")),
+    ("catalog/azure.toml", include_str!("../catalog/azure.toml")),
+    ("catalog/gcp.toml", include_str!("../catalog/gcp.toml")),
 ];
 
 /// ATT&CK data components (data source "Cloud Service") an entry may name.
@@ -87,7 +91,7 @@ pub const ATTACK_RENUMBERED: &[(&str, &str, u32)] = &[("T1562.008", "T1685.002",
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
-    /// A [`Provider`] name (`aws`, `azure`, `gcp`, `m365`, `entra`).
+    /// A [`crate::schema::Provider`] name (`aws`, `azure`, `gcp`, `m365`, `entra`).
     pub provider: String,
     /// The lake's `service` value (CloudTrail eventSource, M365 Workload, ...).
     pub service: String,
@@ -97,6 +101,9 @@ pub struct Entry {
     /// `operation` prefixes (for names with version suffixes, or whole verb families).
     #[serde(default)]
     pub operation_prefixes: Vec<String>,
+    /// `operation` suffixes (an action on a sub-resource of any resource type).
+    #[serde(default)]
+    pub operation_suffixes: Vec<String>,
     /// Top-level `request_params` keys that must be JSON `true` for the entry to apply
     /// (SSM `withDecryption`). Empty: always applies.
     #[serde(default)]
@@ -164,6 +171,7 @@ impl Entry {
     pub fn label(&self) -> String {
         let mut ops: Vec<String> = self.operations.clone();
         ops.extend(self.operation_prefixes.iter().map(|p| format!("{p}*")));
+        ops.extend(self.operation_suffixes.iter().map(|p| format!("*{p}")));
         format!("{} {} {}", self.provider, self.service, ops.join("|"))
     }
 }
@@ -280,16 +288,15 @@ impl Catalog {
         &self.entries
     }
 
-    /// Entries that describe `operation` of `service` at `provider`: all entries listing
-    /// it exactly if any do, else all entries with the longest matching prefix; empty if
-    /// none match. Case-insensitive. `request_true` conditions are not checked here (see
-    /// [`Entry::matches_request`]).
+    /// Entries that describe `operation` of `service` at `provider` (or of any service, for
+    /// `service = "*"` entries): all entries listing it exactly if any do, else all entries
+    /// with the longest matching prefix or suffix; empty if none match. Case-insensitive.
+    /// `request_true` conditions are not checked here (see [`Entry::matches_request`]).
     pub fn lookup(&self, provider: &str, service: &str, operation: &str) -> Vec<&Entry> {
-        let key = (provider.to_ascii_lowercase(), service.to_ascii_lowercase());
-        let Some(idxs) = self.by_service.get(&key) else {
-            return Vec::new();
-        };
-        let candidates = idxs.iter().map(|&i| &self.entries[i]);
+        let provider = provider.to_ascii_lowercase();
+        let exact_service = self.by_service.get(&(provider.clone(), service.to_ascii_lowercase()));
+        let any_service = self.by_service.get(&(provider, "*".to_string()));
+        let candidates = exact_service.into_iter().chain(any_service).flatten().map(|&i| &self.entries[i]);
         let exact: Vec<&Entry> = candidates
             .clone()
             .filter(|e| {
@@ -301,17 +308,21 @@ impl Catalog {
         if !exact.is_empty() {
             return exact;
         }
+        let n = operation.len();
         let prefix_len = |e: &Entry| {
-            e.operation_prefixes
-                .iter()
-                .filter(|p| {
-                    !p.is_empty()
-                        && operation.len() >= p.len()
-                        && operation.is_char_boundary(p.len())
-                        && operation[..p.len()].eq_ignore_ascii_case(p)
-                })
-                .map(|p| p.len())
-                .max()
+            let prefixes = e.operation_prefixes.iter().filter(|p| {
+                !p.is_empty()
+                    && n >= p.len()
+                    && operation.is_char_boundary(p.len())
+                    && operation[..p.len()].eq_ignore_ascii_case(p)
+            });
+            let suffixes = e.operation_suffixes.iter().filter(|p| {
+                !p.is_empty()
+                    && n >= p.len()
+                    && operation.is_char_boundary(n - p.len())
+                    && operation[n - p.len()..].eq_ignore_ascii_case(p)
+            });
+            prefixes.chain(suffixes).map(|p| p.len()).max()
         };
         let best = candidates.clone().filter_map(prefix_len).max();
         match best {
@@ -358,7 +369,8 @@ impl Catalog {
                 .operations
                 .iter()
                 .cloned()
-                .chain(e.operation_prefixes.iter().map(|p| format!("{p}*")));
+                .chain(e.operation_prefixes.iter().map(|p| format!("{p}*")))
+                .chain(e.operation_suffixes.iter().map(|p| format!("*{p}")));
             for op in ops {
                 let op = if e.request_true.is_empty() {
                     op
@@ -400,57 +412,6 @@ impl Catalog {
     }
 }
 
-/// The kind of a lint problem (for tests and for tools that filter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LintKind {
-    /// The file is not valid TOML or has fields outside the entry shape.
-    Parse,
-    /// `provider` is not a [`Provider`] name.
-    UnknownProvider,
-    /// `service` is empty.
-    EmptyService,
-    /// No operation or prefix, or an empty string among them.
-    EmptyOperation,
-    /// `data_component` is not one of [`DATA_COMPONENTS`].
-    UnknownDataComponent,
-    /// A tag outside [`TAGS`].
-    UnknownTag,
-    /// A technique id that is not `T1234` or `T1234.001`.
-    MalformedTechnique,
-    /// Techniques listed without `attack_version`.
-    MissingAttackVersion,
-    /// `attack_version` is not a version number.
-    MalformedAttackVersion,
-    /// A renumbered technique listed without its counterpart (see [`ATTACK_RENUMBERED`]).
-    RenumberedTechnique,
-    /// The same (provider, service, operation or prefix) twice in the file.
-    DuplicateEntry,
-    /// `description` is empty.
-    MissingDescription,
-}
-
-/// One lint problem: file, entry (number and label) and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LintIssue {
-    /// The file, as given.
-    pub path: String,
-    /// `entry 3 (aws cloudtrail.amazonaws.com StopLogging)`; `None` for file-level problems.
-    pub entry: Option<String>,
-    /// What kind of problem.
-    pub kind: LintKind,
-    /// The cause, naming the offending value and the valid ones where there is a list.
-    pub message: String,
-}
-
-impl fmt::Display for LintIssue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.entry {
-            Some(e) => write!(f, "{}: {}: {}", self.path, e, self.message),
-            None => write!(f, "{}: {}", self.path, self.message),
-        }
-    }
-}
-
 struct ParseError {
     message: String,
 }
@@ -471,189 +432,8 @@ fn parse(text: &str, origin: &str) -> std::result::Result<Vec<Entry>, ParseError
         .collect())
 }
 
-/// Lints one catalogue file. Unreadable files and TOML errors give one [`LintKind::Parse`]
-/// issue; otherwise every problem of every entry is reported.
-pub fn lint(path: &Path) -> Vec<LintIssue> {
-    let origin = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => lint_str(&text, &origin),
-        Err(e) => vec![LintIssue {
-            path: origin,
-            entry: None,
-            kind: LintKind::Parse,
-            message: format!("cannot read: {e}"),
-        }],
-    }
-}
-
-fn valid_technique(t: &str) -> bool {
-    let b = t.as_bytes();
-    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    match b.len() {
-        5 => b[0] == b'T' && digits(&b[1..]),
-        9 => b[0] == b'T' && digits(&b[1..5]) && b[5] == b'.' && digits(&b[6..]),
-        _ => false,
-    }
-}
-
-/// [`lint`] over the catalogue files compiled into the binary (for `cloudsift catalog
-/// lint` without arguments); empty when they are clean.
-pub fn lint_builtin() -> Vec<LintIssue> {
-    BUILTIN
-        .iter()
-        .flat_map(|(origin, text)| lint_str(text, origin))
-        .collect()
-}
-
-/// [`lint`] over text already read; `origin` names the file in messages.
-pub fn lint_str(text: &str, origin: &str) -> Vec<LintIssue> {
-    let entries = match parse(text, origin) {
-        Ok(e) => e,
-        Err(e) => {
-            let message = e
-                .message
-                .strip_prefix(&format!("{origin}: "))
-                .unwrap_or(&e.message)
-                .to_string();
-            return vec![LintIssue {
-                path: origin.into(),
-                entry: None,
-                kind: LintKind::Parse,
-                message,
-            }];
-        }
-    };
-    let mut issues = Vec::new();
-    // A user's file must not silently remap an operation the builtin catalogue maps: the
-    // lookup would then give it two data components. Builtin keys are seeded first.
-    let mut seen: HashMap<(String, String, String), String> = HashMap::new();
-    if !BUILTIN.iter().any(|(o, _)| *o == origin) {
-        for (b_origin, b_text) in BUILTIN {
-            if let Ok(file) = toml::from_str::<CatalogFile>(b_text) {
-                for (i, e) in file.entry.iter().enumerate() {
-                    let ops = e.operations.iter().map(|o| ("", o)).chain(e.operation_prefixes.iter().map(|p| ("*", p)));
-                    for (suffix, op) in ops {
-                        let key = (e.provider.to_ascii_lowercase(), e.service.to_ascii_lowercase(), format!("{}{suffix}", op.to_ascii_lowercase()));
-                        seen.insert(key, format!("builtin entry {} of {b_origin}", i + 1));
-                    }
-                }
-            }
-        }
-    }
-    for e in &entries {
-        let entry = Some(format!("entry {} ({})", e.index, e.label()));
-        let mut issue = |kind: LintKind, message: String| {
-            issues.push(LintIssue {
-                path: origin.into(),
-                entry: entry.clone(),
-                kind,
-                message,
-            })
-        };
-        if Provider::parse(&e.provider).is_none() {
-            let valid: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
-            issue(
-                LintKind::UnknownProvider,
-                format!(
-                    "unknown provider `{}`; valid: {}",
-                    e.provider,
-                    valid.join(", ")
-                ),
-            );
-        }
-        if e.service.trim().is_empty() {
-            issue(LintKind::EmptyService, "empty service".into());
-        }
-        if e.operations.is_empty() && e.operation_prefixes.is_empty() {
-            issue(
-                LintKind::EmptyOperation,
-                "no `operations` or `operation_prefixes`".into(),
-            );
-        }
-        if e.operations
-            .iter()
-            .chain(&e.operation_prefixes)
-            .any(|o| o.trim().is_empty())
-        {
-            issue(LintKind::EmptyOperation, "empty operation or prefix".into());
-        }
-        if !DATA_COMPONENTS.contains(&e.data_component.as_str()) {
-            issue(
-                LintKind::UnknownDataComponent,
-                format!(
-                    "unknown data component `{}`; valid: {}",
-                    e.data_component,
-                    DATA_COMPONENTS.join(", ")
-                ),
-            );
-        }
-        for t in e.tags.iter().filter(|t| !TAGS.contains(&t.as_str())) {
-            issue(
-                LintKind::UnknownTag,
-                format!("unknown tag `{t}`; valid: {}", TAGS.join(", ")),
-            );
-        }
-        for t in e.techniques.iter().filter(|t| !valid_technique(t)) {
-            issue(
-                LintKind::MalformedTechnique,
-                format!("malformed technique id `{t}` (expected T1234 or T1234.001)"),
-            );
-        }
-        match (&e.attack_version, e.attack_major()) {
-            (None, _) if !e.techniques.is_empty() => issue(
-                LintKind::MissingAttackVersion,
-                "techniques without `attack_version`".into(),
-            ),
-            (Some(v), None) => issue(
-                LintKind::MalformedAttackVersion,
-                format!("malformed attack_version `{v}` (expected e.g. \"19\")"),
-            ),
-            _ => {}
-        }
-        let has = |id: &str| e.techniques.iter().any(|t| t == id);
-        for (old, new, since) in ATTACK_RENUMBERED {
-            if has(old) != has(new) {
-                issue(
-                    LintKind::RenumberedTechnique,
-                    format!("{old} became {new} in ATT&CK v{since}: list both so that searches on either match"),
-                );
-            } else if has(new) && e.attack_major().is_some_and(|v| v < *since) {
-                issue(
-                    LintKind::RenumberedTechnique,
-                    format!("{new} exists from ATT&CK v{since}; attack_version is older"),
-                );
-            }
-        }
-        if e.description.trim().is_empty() {
-            issue(LintKind::MissingDescription, "missing description".into());
-        }
-        let mut keys = HashSet::new();
-        let ops = e
-            .operations
-            .iter()
-            .map(|o| ("", o))
-            .chain(e.operation_prefixes.iter().map(|p| ("*", p)));
-        for (suffix, op) in ops {
-            let key = (
-                e.provider.to_ascii_lowercase(),
-                e.service.to_ascii_lowercase(),
-                format!("{}{suffix}", op.to_ascii_lowercase()),
-            );
-            if !keys.insert(key.clone()) {
-                issue(
-                    LintKind::DuplicateEntry,
-                    format!("`{op}{suffix}` listed twice"),
-                );
-            } else if let Some(first) = seen.insert(key, format!("entry {}", e.index)) {
-                issue(
-                    LintKind::DuplicateEntry,
-                    format!("`{op}{suffix}` already mapped by {first}"),
-                );
-            }
-        }
-    }
-    issues
-}
+mod lint;
+pub use lint::{lint, lint_builtin, lint_str, LintIssue, LintKind};
 
 #[cfg(test)]
 mod tests;

@@ -22,8 +22,10 @@ fn builtin_passes_lint_and_loads() {
     assert_eq!(from("catalog/aws.toml"), 43);
     assert_eq!(from("catalog/m365.toml"), 10);
     assert_eq!(from("catalog/entra.toml"), 4);
-    assert_eq!(c.entries().len(), 57);
-    assert_eq!(c.entries_with_tag("logging_disable").len(), 14);
+    assert_eq!(from("catalog/azure.toml"), 24);
+    assert_eq!(from("catalog/gcp.toml"), 19);
+    assert_eq!(c.entries().len(), 100);
+    assert_eq!(c.entries_with_tag("logging_disable").len(), 24);
     assert_eq!(c.entries_with_tag("session_start").len(), 3);
     assert_eq!(c.entries_with_tag("conditional_access_change").len(), 3);
     assert!(c.entries().iter().all(|e| e.index > 0));
@@ -247,7 +249,42 @@ fn table_lists_each_operation() {
     let ops: usize = c
         .entries()
         .iter()
-        .map(|e| e.operations.len() + e.operation_prefixes.len())
+        .map(|e| e.operations.len() + e.operation_prefixes.len() + e.operation_suffixes.len())
         .sum();
     assert_eq!(table.lines().count(), ops + 1);
+}
+
+/// Azure logs a diagnostic setting of a nested resource under that resource's provider:
+/// the `service = "*"` entry with a suffix finds it whatever the provider, and an exact
+/// entry still beats the suffix.
+#[test]
+fn suffixes_and_any_service() {
+    let c = Catalog::load_builtin().unwrap();
+    let nsg = "MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/PROVIDERS/MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE";
+    let hit = c.lookup("azure", "Microsoft.Network", nsg);
+    assert_eq!(hit.len(), 1);
+    assert_eq!((hit[0].data_component.as_str(), hit[0].tags.clone()), ("disable", vec!["logging_disable".to_string()]));
+    let sub = c.lookup("azure", "Microsoft.Insights", "MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE");
+    assert_eq!(sub[0].origin, "catalog/azure.toml");
+    assert_eq!(sub[0].data_component, "disable");
+    // The generic `/read` suffix (discovery) loses to nothing here, and never leaks to GCP.
+    assert_eq!(c.lookup_tagged("azure", "Microsoft.Compute", "MICROSOFT.COMPUTE/VIRTUALMACHINES/READ", "discovery").len(), 1);
+    assert!(c.lookup("gcp", "compute.googleapis.com", "MICROSOFT.COMPUTE/VIRTUALMACHINES/READ").is_empty());
+    // Key Vault data plane and the Activity-log form of a secret read.
+    assert_eq!(c.lookup_tagged("azure", "Microsoft.KeyVault", "SecretGet", "secret_read").len(), 1);
+    assert_eq!(c.lookup_tagged("azure", "Microsoft.KeyVault", "MICROSOFT.KEYVAULT/VAULTS/SECRETS/GETSECRET/ACTION", "secret_read").len(), 1);
+    // GCP method names with versions.
+    assert_eq!(c.lookup_tagged("gcp", "logging.googleapis.com", "google.logging.v2.ConfigServiceV2.DeleteSink", "logging_disable")[0].data_component, "disable");
+    assert_eq!(c.lookup_tagged("gcp", "run.googleapis.com", "google.cloud.run.v1.Services.CreateService", "serverless_change").len(), 1);
+    assert_eq!(c.lookup_tagged("gcp", "aiplatform.googleapis.com", "google.cloud.aiplatform.v1.PredictionService.GenerateContent", "model_invoke").len(), 1);
+}
+
+#[test]
+fn lint_checks_suffixes() {
+    let text = "[[entry]]\nprovider = \"azure\"\nservice = \"*\"\noperation_suffixes = [\"/x/delete\", \"/x/delete\"]\ndata_component = \"disable\"\ntags = []\ndescription = \"d\"\n";
+    let issues = lint_str(text, "mine.toml");
+    assert_eq!(issues.iter().map(|i| i.kind).collect::<Vec<_>>(), vec![LintKind::DuplicateEntry], "{issues:?}");
+    assert!(issues[0].message.contains("*/x/delete"), "{}", issues[0].message);
+    let empty = "[[entry]]\nprovider = \"azure\"\nservice = \"*\"\noperation_suffixes = [\"\"]\ndata_component = \"disable\"\ndescription = \"d\"\n";
+    assert_eq!(lint_str(empty, "mine.toml").iter().map(|i| i.kind).collect::<Vec<_>>(), vec![LintKind::EmptyOperation]);
 }
