@@ -172,10 +172,14 @@ fn generate(a: &GenerateArgs, quiet: bool) -> Result<i32> {
     let opts = crate::generate::GenerateOptions { out: a.out.clone(), days: a.days, seed: a.seed, end, scale: a.scale };
     let s = run_generate(&opts, &Bar::new(quiet))?;
     errln!(
-        "generated {} events in {} objects ({:.1} MB of JSON), {} labelled attacks, under {} (labels.jsonl)",
+        "generated {} CloudTrail events in {} objects ({:.1} MB of JSON), {} Microsoft 365 and {} Entra ID records in {} files ({:.1} MB), {} labelled attacks, under {} (labels.jsonl, directory.csv, change_requests.csv)",
         s.events,
         s.objects,
         s.uncompressed_bytes as f64 / 1e6,
+        s.tenant.m365_records,
+        s.tenant.entra_records,
+        s.tenant.m365_blobs + s.tenant.entra_files,
+        s.tenant.bytes as f64 / 1e6,
         s.attacks,
         a.out.display()
     );
@@ -198,7 +202,21 @@ fn run_generate(opts: &crate::generate::GenerateOptions, bar: &Bar) -> Result<cr
 /// not set them: the tenant's user directory (time zones, peer groups) and its
 /// change-request table, both written by the generator beside the logs.
 pub(crate) fn generated_analytics_settings(analytics: &mut toml::Table, gen: &std::path::Path) {
-    let _ = (analytics, gen);
+    let path = |f: &str| toml::Value::String(gen.join(f).to_string_lossy().into_owned());
+    let settings = [
+        ("session_anomaly", "directory", "directory.csv"),
+        ("file_access_anomaly", "directory", "directory.csv"),
+        ("conditional_access_change", "change_requests", "change_requests.csv"),
+    ];
+    for (analytic, key, file) in settings {
+        if !gen.join(file).exists() {
+            continue;
+        }
+        let table = analytics.entry(analytic).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let Some(t) = table.as_table_mut() {
+            t.entry(key).or_insert_with(|| path(file));
+        }
+    }
 }
 
 /// Makes a pipeline's generated source when its folder is missing or empty.
@@ -207,6 +225,15 @@ pub fn generate_if_missing(url: &str, g: &crate::pipeline::GenerateConfig, bar: 
     let has_files = std::fs::read_dir(url).map(|mut d| d.next().is_some()).unwrap_or(false);
     if has_files {
         return Ok(());
+    }
+    // Several sources share one generated corpus: when the corpus exists but lacks this
+    // source's folder, it was made by an older cloudsift, and generating again would mix
+    // corpora of different versions.
+    if out.join("labels.jsonl").exists() {
+        return Err(Error::config(
+            "sources.generate",
+            format!("{} holds a generated corpus without {url}; it was made by an older cloudsift: delete {} and run again", out.display(), out.display()),
+        ));
     }
     let end = chrono::NaiveDate::parse_from_str(&g.end, "%Y-%m-%d").map_err(|_| Error::config("sources.generate.end", format!("`{}` is not YYYY-MM-DD", g.end)))?;
     let opts = crate::generate::GenerateOptions { out: out.clone(), days: g.days, seed: g.seed, end, scale: g.scale };

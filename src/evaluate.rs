@@ -5,12 +5,15 @@
 //! - An **alert** is an unsuppressed finding at or above the alert severity (default
 //!   medium: the level a detection engineer routes to a queue). Info and low findings are
 //!   learning notes and context, reported apart as "findings, all severities".
-//! - An alert **matches** a label when it comes from the label's analytic, names the
-//!   label's principal (`actor_uid`, or the label's account when the finding names no
-//!   principal) and lists at least one of the label's events among its evidence.
-//! - **Recall** = labels matched by at least one alert / labels. **Precision** = alerts
-//!   matching some label / alerts. Several alerts for one attack (one per hour of a long
-//!   burst) all count as true; an alert matching no label is a false alert.
+//! - An alert **points at** a label when it names the label's principal (`actor_uid`, or
+//!   the label's account when the finding names no principal) and lists at least one of
+//!   the label's events among its evidence; it **detects** the label when it also comes
+//!   from the label's analytic.
+//! - **Recall** = labels detected by at least one alert of their analytic / labels.
+//!   **Precision** = alerts pointing at some label (of any analytic: a second analytic
+//!   that reports the same attack is right, not a false alarm) / alerts. Several alerts for
+//!   one attack (one per hour of a long burst) all count as true; an alert pointing at no
+//!   label is a false alert.
 //! - **False alerts per 1,000 active principal-days**: false alerts / (distinct
 //!   (account, principal, UTC day) with at least one event in the lake) × 1,000 — the
 //!   analyst's cost per unit of monitored activity, comparable across tenants of any size.
@@ -38,7 +41,7 @@ pub struct AnalyticScore {
     pub detected: usize,
     /// Unsuppressed findings at or above the alert severity.
     pub alerts: usize,
-    /// Alerts that match a label of this analytic.
+    /// Alerts that point at some label (see the module docs).
     pub true_alerts: usize,
     /// Every finding of the analytic (all severities, suppressed included).
     pub findings: usize,
@@ -61,15 +64,18 @@ impl AnalyticScore {
     }
 }
 
-/// Whether `f` is evidence of the attack `l` (see the module docs).
-pub fn matches(f: &Finding, l: &AttackLabel) -> bool {
+/// Whether `f` names the attack `l`'s principal and some of its events (any analytic).
+pub fn points_at(f: &Finding, l: &AttackLabel) -> bool {
     let who = match &f.actor_uid {
         Some(a) => a.eq_ignore_ascii_case(&l.actor_uid),
         None => f.account_uid == l.account_uid,
     };
-    f.analytic_uid == l.analytic
-        && who
-        && f.evidence_event_uids.iter().any(|u| l.event_uids.contains(u))
+    who && f.evidence_event_uids.iter().any(|u| l.event_uids.contains(u))
+}
+
+/// Whether `f` detects the attack `l`: it points at it and comes from `l`'s analytic.
+pub fn matches(f: &Finding, l: &AttackLabel) -> bool {
+    f.analytic_uid == l.analytic && points_at(f, l)
 }
 
 /// Scores per analytic, sorted by analytic id: every analytic with labels or findings.
@@ -85,7 +91,7 @@ pub fn score(labels: &[AttackLabel], findings: &[Finding], alert_at: Severity) -
         e.findings += 1;
         if is_alert(f) {
             e.alerts += 1;
-            if labels.iter().any(|l| matches(f, l)) {
+            if labels.iter().any(|l| points_at(f, l)) {
                 e.true_alerts += 1;
             }
         }
@@ -128,13 +134,13 @@ pub fn active_principal_days(lake_root: &Path) -> Result<u64> {
 pub fn render(scores: &[AnalyticScore], principal_days: u64, alert_at: Severity) -> String {
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
     let mut out = format!(
-        "{:<28} {:>7} {:>8} {:>6} {:>7} {:>9} {:>6} {:>10} {:>14}\n",
+        "{:<36} {:>7} {:>8} {:>6} {:>7} {:>9} {:>6} {:>11} {:>14}\n",
         "analytic", "attacks", "detected", "recall", "alerts", "precision", "false", "false/1k-pd", "findings (all)"
     );
     for s in scores {
         let rate = if principal_days > 0 { s.false_alerts() as f64 * 1000.0 / principal_days as f64 } else { 0.0 };
         out.push_str(&format!(
-            "{:<28} {:>7} {:>8} {:>6} {:>7} {:>9} {:>6} {:>10.2} {:>14}\n",
+            "{:<36} {:>7} {:>8} {:>6} {:>7} {:>9} {:>6} {:>11.2} {:>14}\n",
             s.analytic,
             s.attacks,
             s.detected,
@@ -233,6 +239,10 @@ mod tests {
         assert!((s[0].precision().unwrap() - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(s[0].false_alerts(), 1);
         assert_eq!((s[1].recall(), s[1].precision()), (Some(1.0), Some(1.0)));
+        // Another analytic reporting carol's attack is a true alert but detects nothing.
+        let s = score(&labels, &[finding("c", "carol", Severity::High, &["e5"])], Severity::Medium);
+        assert_eq!(s.iter().find(|s| s.analytic == "c").map(|s| (s.true_alerts, s.detected)), Some((1, 0)));
+        assert_eq!(s.iter().find(|s| s.analytic == "b").map(|s| s.detected), Some(0));
         let text = render(&s, 500, Severity::Medium);
         assert!(text.contains("2.00"), "{text}");
     }

@@ -1,5 +1,6 @@
-//! `cloudsift generate`: a synthetic AWS organisation's CloudTrail logs with labelled
-//! attacks, for demos, tests, evaluation (precision/recall per analytic) and benchmarks.
+//! `cloudsift generate`: a synthetic AWS organisation's CloudTrail logs and a Microsoft 365 /
+//! Entra ID tenant's audit logs over the same days, with labelled attacks, for demos, tests,
+//! evaluation (precision/recall per analytic) and benchmarks.
 //!
 //! # What it writes
 //! - `OUT/AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<16 alnum>.json.gz`:
@@ -7,7 +8,15 @@
 //!   records of one region delivered in one 5-minute window (only windows with events get an
 //!   object). As in real trails, the key's date and time are the *delivery* time: a record
 //!   can sit in a file of a later window, or of the next day.
-//! - `OUT/labels.jsonl`: one [`AttackLabel`] per injected attack.
+//! - `OUT/Microsoft365/<YYYY-MM-DD>/<contentId>.json`: Office 365 Management Activity API
+//!   content blobs (JSON arrays of audit records of one content type, delivered per hour,
+//!   dated by delivery), and `OUT/EntraID/<YYYY-MM-DD>/PT1H-<HH>.json`: Entra sign-in and
+//!   audit diagnostic records as Azure Monitor writes them to storage (JSON lines).
+//! - `OUT/directory.csv` (`user_principal_name,time_zone,peer_group`) and
+//!   `OUT/change_requests.csv` (`ticket_id,actor,target,start,end`): the side tables the
+//!   session, file-access and conditional-access analytics read.
+//! - `OUT/labels.jsonl`: one [`AttackLabel`] per injected attack, the AWS ones (A1–A5)
+//!   first, then the tenant's (M1–M5).
 //!
 //! # The organisation
 //! Four accounts — `mgmt` 210987654321 (us-east-1), `prod` 318273645560 (eu-west-1 +
@@ -45,14 +54,46 @@
 //! `lena.fischer` reads about ten secrets in every working hour. With fewer than four days
 //! the attacks share the days there are (and have little history before them).
 //!
+//! # The Microsoft tenant (`tenant.rs`)
+//! `Fabrikam Sift` (tenant id `5d2c7a1f-4e68-4b3a-9f0e-8c41a57e0b3f`, domains
+//! `fabrikam-sift.com`, `fabrikamsift.onmicrosoft.com`): thirty people in Finance,
+//! Engineering, Sales, HR and IT, in Berlin, London, New York, Los Angeles and Bengaluru,
+//! working in their local office hours with daylight-saving changes (chrono-tz), from their
+//! office's shared address or home; sign-ins, Teams sessions, SharePoint/OneDrive file
+//! operations (heavy-tailed), mail access; a backup app downloading thousands of files every
+//! night (`application`), a Power Automate flow (`service_principal`), Exchange's system
+//! account (`system`), admins' mailbox changes and planned conditional-access changes.
+//!
+//! | id | analytic | what | day (local time) |
+//! |---|---|---|---|
+//! | `M1-session-new-ip-night` | `session_anomaly` (T1078.004) | `maria.gonzalez` from a new address: 19 interactive sign-ins and 6 Teams sessions in under 2 h | end − 4, 02:07 New York |
+//! | `M2-sharepoint-mass-download` | `file_access_anomaly` (T1213.002) | `oliver.hughes` (≈ 20 files/day) downloads 340 distinct files in 50 min, new address, `python-requests/2.31.0` | end − 3, 13:05 London |
+//! | `M3-inbox-rule-external-forward` | `mail_forwarding_rule` (T1114.003) | `katrin.vogel` creates a rule forwarding to `collector@proton-mail.example`, deleting and stopping processing | end − 2, 17:38 Berlin |
+//! | `M4-admin-sets-mailbox-forwarding` | `mail_forwarding_rule` (T1114.003) | IT admin `dan.whitaker` sets `ForwardingSmtpAddress` of the CFO's and a controller's mailboxes to one external address | end − 5, 18:12 New York |
+//! | `M5-ca-policy-weakened` | `conditional_access_change` (T1556.009) | IT admin `lukas.weber` disables "Require MFA for all users", no change request | end − 2, 14:41 Berlin |
+//! | `M5-ca-policy-deleted` | `conditional_access_change` (T1556.009) | the same session deletes "Require MFA for administrators" | end − 2, 14:53 Berlin |
+//!
+//! Benign look-alikes: a new employee in the last week (office address only, peer-like
+//! volume), a user travelling for two days (hotel address nobody else uses, office hours,
+//! normal volume), the US and EU daylight-saving changes, internal forwarding (a user's rule
+//! to a colleague, an admin forwarding a colleague's mailbox during leave), inbox rules
+//! moving newsletters, three conditional-access changes inside change requests, the Finance
+//! group's month-end file peak, the backup's nightly mass download.
+//!
 //! # Volume and speed
 //! `scale` multiplies the routine volume (fleet sizes, console/CLI session lengths, CI reads,
 //! Config and scanner sweeps) but not the secret-read rates or the attacks, so the anomalies
 //! stay anomalous at any scale. Scale 1.0 gives about 24 MB of JSON (≈ 16,000 records) per
-//! day on average (weekdays more, weekends less). Account-days are generated in parallel
-//! (rayon), each from its own seeded stream, so output is byte-identical for the same options
-//! whatever the thread count; memory is one account-day of small event descriptions plus one
-//! object's JSON per thread.
+//! day on average (weekdays more, weekends less). In the tenant it multiplies the
+//! automation, mail-access and token-refresh volumes and heavy users' extra file access, not
+//! the number of people nor their sign-ins, sessions and ordinary file access: about 5,600
+//! records (7 MB of JSON) per weekday at scale 1.0 and 1,150 at 0.05 (about 2,500 and 170
+//! on weekend days). Account-days and tenant days are generated in parallel (rayon), each
+//! from its own seeded streams (the tenant's per person and local hour), so output is
+//! byte-identical for the same options whatever the thread count; memory is one account-day
+//! (or tenant day, with its blobs) of small event descriptions plus one object's JSON per
+//! thread. Thirty days take about 10 s at scale 0.05 and 30 s at 1.0 on two cores, of which
+//! the tenant takes 1–2 s.
 
 mod activity;
 mod attacks;
@@ -60,6 +101,7 @@ mod ops;
 mod org;
 mod record;
 mod rng;
+mod tenant;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -70,14 +112,16 @@ use flate2::Compression;
 use rayon::prelude::*;
 
 pub use attacks::AttackLabel;
+pub use tenant::TenantSummary;
 
 use crate::{Error, Result};
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenerateOptions {
-    /// Output folder; `AWSLogs/` and `labels.jsonl` are written inside it. It must not already
-    /// hold an `AWSLogs/` folder with files (corpora of different options must not mix).
+    /// Output folder; `AWSLogs/`, `Microsoft365/`, `EntraID/`, the two CSV side tables and
+    /// `labels.jsonl` are written inside it. It must not already hold any of the three log
+    /// folders with files (corpora of different options must not mix).
     pub out: PathBuf,
     /// Number of days, ending with `end` (at least 1).
     pub days: u32,
@@ -119,10 +163,12 @@ pub struct GenerateSummary {
     pub objects: u64,
     /// CloudTrail records, attacks included.
     pub events: u64,
-    /// Bytes of JSON before compression.
+    /// Bytes of CloudTrail JSON before compression.
     pub uncompressed_bytes: u64,
-    /// Lines in `labels.jsonl`.
+    /// Lines in `labels.jsonl` (AWS and tenant attacks).
     pub attacks: u64,
+    /// The Microsoft 365 / Entra ID tenant.
+    pub tenant: TenantSummary,
 }
 
 impl std::ops::AddAssign for GenerateSummary {
@@ -131,6 +177,7 @@ impl std::ops::AddAssign for GenerateSummary {
         self.events += o.events;
         self.uncompressed_bytes += o.uncompressed_bytes;
         self.attacks += o.attacks;
+        self.tenant += o.tenant;
     }
 }
 
@@ -138,7 +185,8 @@ impl std::ops::AddAssign for GenerateSummary {
 /// about ten times a second with the number of records written so far, and once at the end.
 ///
 /// # Errors
-/// [`Error::Config`] for bad options or an output folder that already holds `AWSLogs/`;
+/// [`Error::Config`] for bad options or an output folder that already holds `AWSLogs/`,
+/// `Microsoft365/` or `EntraID/` with files;
 /// [`Error::Io`] (with the path) when a folder or file cannot be written.
 pub fn generate(opts: &GenerateOptions, progress: &dyn Fn(u64)) -> Result<GenerateSummary> {
     if opts.days == 0 || opts.days > 3660 {
@@ -156,15 +204,17 @@ pub fn generate(opts: &GenerateOptions, progress: &dyn Fn(u64)) -> Result<Genera
             ),
         ));
     }
-    let logs = opts.out.join("AWSLogs");
-    if std::fs::read_dir(&logs).is_ok_and(|mut d| d.next().is_some()) {
-        return Err(Error::config(
-            "generate.out",
-            format!(
-                "{} already holds generated logs; choose an empty folder or remove it first",
-                logs.display()
-            ),
-        ));
+    for folder in std::iter::once("AWSLogs").chain(tenant::FOLDERS) {
+        let logs = opts.out.join(folder);
+        if std::fs::read_dir(&logs).is_ok_and(|mut d| d.next().is_some()) {
+            return Err(Error::config(
+                "generate.out",
+                format!(
+                    "{} already holds generated logs; choose an empty folder or remove it first",
+                    logs.display()
+                ),
+            ));
+        }
     }
     let last = opts
         .end
@@ -179,7 +229,7 @@ pub fn generate(opts: &GenerateOptions, progress: &dyn Fn(u64)) -> Result<Genera
     let written = AtomicU64::new(0);
     let result = std::thread::scope(|scope| {
         let worker = scope.spawn(|| {
-            units
+            let mut aws = units
                 .par_iter()
                 .map(|&(account, day)| {
                     write_account_day(&org, &plan, &opts.out, account, day, &written)
@@ -187,7 +237,11 @@ pub fn generate(opts: &GenerateOptions, progress: &dyn Fn(u64)) -> Result<Genera
                 .try_reduce(GenerateSummary::default, |mut a, b| {
                     a += b;
                     Ok(a)
-                })
+                })?;
+            let (tenant, labels) =
+                tenant::write(&opts.out, opts.seed, opts.scale, first, last, &written)?;
+            aws.tenant = tenant;
+            Ok::<_, Error>((aws, labels))
         });
         while !worker.is_finished() {
             progress(written.load(Ordering::Relaxed));
@@ -197,10 +251,10 @@ pub fn generate(opts: &GenerateOptions, progress: &dyn Fn(u64)) -> Result<Genera
             .join()
             .map_err(|_| Error::Internal("a generator thread panicked".into()))
     })?;
-    let mut summary = result?;
+    let (mut summary, tenant_labels) = result?;
     let labels_path = opts.out.join("labels.jsonl");
     let mut text = String::new();
-    for l in &plan.labels {
+    for l in plan.labels.iter().chain(&tenant_labels) {
         text.push_str(
             &serde_json::to_string(l)
                 .map_err(|e| Error::Internal(format!("label to JSON: {e}")))?,
@@ -208,8 +262,8 @@ pub fn generate(opts: &GenerateOptions, progress: &dyn Fn(u64)) -> Result<Genera
         text.push('\n');
     }
     write_file(&labels_path, text.as_bytes())?;
-    summary.attacks = plan.labels.len() as u64;
-    progress(summary.events);
+    summary.attacks = (plan.labels.len() + tenant_labels.len()) as u64;
+    progress(summary.events + summary.tenant.m365_records + summary.tenant.entra_records);
     Ok(summary)
 }
 

@@ -22,7 +22,7 @@
 //! |---|---|
 //! | `Set-Mailbox` that empties `ForwardingSmtpAddress` / `ForwardingAddress` (a repair) | info |
 //! | every recipient internal (tenant domain or `allowed_destinations`), nothing hidden — whoever set it | info |
-//! | neither forwards nor hides (an organising rule: move to a normal folder, stop processing), or a removed client rule | no finding |
+//! | neither forwards nor hides (an organising rule: move to a normal folder, stop processing), the owner's rule that only marks mail as read (filing notifications), or a removed client rule | no finding |
 //! | forwards only to a directory recipient named without an address | low |
 //! | forwards or hides, but every attempt failed | low |
 //! | forwards to an external recipient, or hides mail (deletes, marks read, moves to an obscure folder) | medium |

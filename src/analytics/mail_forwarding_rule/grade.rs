@@ -76,6 +76,13 @@ pub(crate) fn grade(f: &Facts) -> Option<Grade> {
         }
         return None;
     }
+    // An owner's rule that only marks mail as read (filing notifications into a folder) is
+    // the commonest legitimate rule there is; it hides mail only together with a delete, an
+    // obscure folder, suspicious keywords, forwarding, or someone else's hand.
+    let only_marks_read = f.hides.iter().all(|h| h == "marks as read");
+    if !external && only_marks_read && f.keywords.is_empty() && f.owner != Some(Owner::Different) && !f.org_wide {
+        return None;
+    }
     let mut reasons = Vec::new();
     if external {
         reasons.push("forwards outside the tenant (T1114.003)".to_string());
@@ -214,6 +221,18 @@ mod tests {
             ..Facts::default()
         };
         assert_eq!(grade(&internal).unwrap().severity, Severity::Info);
+        // Filing notifications: the owner moves them to a normal folder and marks them read.
+        let filing = Facts {
+            n: 1,
+            hides: vec!["marks as read".into()],
+            owner: Some(Owner::Same),
+            first_time: true,
+            enough_history: true,
+            ..Facts::default()
+        };
+        assert_eq!(grade(&filing), None);
+        let by_other = Facts { owner: Some(Owner::Different), ..filing.clone() };
+        assert!(grade(&by_other).is_some_and(|g| g.severity >= Severity::High));
         let organise = Facts {
             stop: true,
             n: 1,
