@@ -240,9 +240,9 @@ mod tests {
         assert_eq!(s[0].false_alerts(), 1);
         assert_eq!((s[1].recall(), s[1].precision()), (Some(1.0), Some(1.0)));
         // Another analytic reporting carol's attack is a true alert but detects nothing.
-        let s = score(&labels, &[finding("c", "carol", Severity::High, &["e5"])], Severity::Medium);
-        assert_eq!(s.iter().find(|s| s.analytic == "c").map(|s| (s.true_alerts, s.detected)), Some((1, 0)));
-        assert_eq!(s.iter().find(|s| s.analytic == "b").map(|s| s.detected), Some(0));
+        let other = score(&labels, &[finding("c", "carol", Severity::High, &["e5"])], Severity::Medium);
+        assert_eq!(other.iter().find(|s| s.analytic == "c").map(|s| (s.true_alerts, s.detected)), Some((1, 0)));
+        assert_eq!(other.iter().find(|s| s.analytic == "b").map(|s| s.detected), Some(0));
         let text = render(&s, 500, Severity::Medium);
         assert!(text.contains("2.00"), "{text}");
     }

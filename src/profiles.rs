@@ -207,11 +207,13 @@ pub fn tagged_operations(
     let Some(coarse) = services
         .iter()
         .map(|(p, sv)| {
-            col(s::PROVIDER)
-                .str()
-                .to_lowercase()
-                .eq(lit(p.as_str()))
-                .and(col(s::SERVICE).str().to_lowercase().eq(lit(sv.as_str())))
+            let provider = col(s::PROVIDER).str().to_lowercase().eq(lit(p.as_str()));
+            // `service = "*"` entries apply to every service of the provider.
+            if sv == "*" {
+                provider
+            } else {
+                provider.and(col(s::SERVICE).str().to_lowercase().eq(lit(sv.as_str())))
+            }
         })
         .reduce(|a, b| a.or(b))
     else {

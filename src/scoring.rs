@@ -282,6 +282,122 @@ pub fn risk_score(p_value: Option<f64>, observed: f64, expected: Option<f64>) ->
     ((70.0 * surprise + 30.0 * ratio) * 10.0).round() / 10.0
 }
 
+/// P(X ≤ k) for X ~ Poisson(λ), λ in events per bucket: the *lower* tail, for a count far
+/// below what was expected (a log source that stops delivering).
+///
+/// λ ≤ 0 or NaN (a process that never fires) gives 1 for every k; λ = +∞ gives 0. The
+/// regularised upper incomplete gamma keeps tiny tails (P(X = 0 | 500) = e⁻⁵⁰⁰) precise
+/// down to f64's smallest positive value; below that the result is 0.
+pub fn poisson_lower_tail(k: u64, lambda: f64) -> f64 {
+    if lambda.is_nan() || lambda <= 0.0 {
+        return 1.0;
+    }
+    if lambda == f64::INFINITY {
+        return 0.0;
+    }
+    match Poisson::new(lambda) {
+        Ok(d) => d.cdf(k).clamp(0.0, 1.0),
+        Err(_) => 1.0,
+    }
+}
+
+/// P(X ≤ k) for X ~ NegativeBinomial(r, p) in statrs' parameterisation (see
+/// [`negative_binomial_moments`]); the lower-tail twin of [`negative_binomial_upper_tail`].
+/// p = 1 or r = 0 (all mass at 0) gives 1; invalid parameters give NaN.
+pub fn negative_binomial_lower_tail(k: u64, r: f64, p: f64) -> f64 {
+    if r == 0.0 || p == 1.0 {
+        return 1.0;
+    }
+    match NegativeBinomial::new(r, p) {
+        Ok(d) => d.cdf(k).clamp(0.0, 1.0),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// Pearson's dispersion test against per-bucket expectations (a seasonal Poisson null):
+/// the p-value of X² = Σ (xᵢ − μᵢ)² / μᵢ against χ²(n − `fitted`), where `fitted` is the
+/// number of parameters estimated from the same counts (e.g. the seasonal slots with
+/// data). With one constant μ equal to the sample mean this is Fisher's index of
+/// dispersion ([`dispersion_test_p`]). `None` when lengths differ, a μ is not positive,
+/// or fewer than one degree of freedom is left (Cameron & Trivedi 2013, §3.4).
+pub fn pearson_dispersion_p(counts: &[u64], expected: &[f64], fitted: usize) -> Option<f64> {
+    if counts.len() != expected.len() || counts.len() <= fitted {
+        return None;
+    }
+    let mut x2 = 0.0;
+    for (&c, &mu) in counts.iter().zip(expected) {
+        if mu.is_nan() || mu <= 0.0 {
+            return None;
+        }
+        let d = c as f64 - mu;
+        x2 += d * d / mu;
+    }
+    let chi = ChiSquared::new((counts.len() - fitted) as f64).ok()?;
+    Some(chi.sf(x2))
+}
+
+/// Method-of-moments negative-binomial size k for counts with per-bucket means μᵢ under
+/// Var(X) = μ + μ²/k (the NB2 model, Cameron & Trivedi 2013, §3.2):
+/// 1/k = Σ[(xᵢ − μᵢ)² − μᵢ] / Σ μᵢ². Smaller k is burstier. `None` when the counts are not
+/// over-dispersed (1/k ≤ 0), lengths differ, or every μ is 0.
+pub fn negative_binomial_size(counts: &[u64], expected: &[f64]) -> Option<f64> {
+    if counts.len() != expected.len() {
+        return None;
+    }
+    let (mut num, mut den) = (0.0, 0.0);
+    for (&c, &mu) in counts.iter().zip(expected) {
+        let d = c as f64 - mu;
+        num += d * d - mu;
+        den += mu * mu;
+    }
+    (den > 0.0 && num > 0.0).then(|| den / num)
+}
+
+#[cfg(test)]
+mod lower_tail_tests {
+    use super::*;
+
+    #[test]
+    fn lower_tails_known_values() {
+        // P(X ≤ 0 | λ) = e^−λ; P(X ≤ 2 | 2) = e^−2 (1 + 2 + 2) = 0.676676.
+        assert!((poisson_lower_tail(0, 3.0) - (-3.0f64).exp()).abs() < 1e-15);
+        assert!((poisson_lower_tail(2, 2.0) - 5.0 * (-2.0f64).exp()).abs() < 1e-12);
+        let deep = poisson_lower_tail(0, 500.0);
+        assert!((deep / (-500.0f64).exp() - 1.0).abs() < 1e-9, "{deep}");
+        assert_eq!(poisson_lower_tail(4, 0.0), 1.0);
+        assert_eq!(poisson_lower_tail(4, f64::INFINITY), 0.0);
+        // Upper and lower tails partition the line: P(X ≤ k) + P(X ≥ k + 1) = 1.
+        assert!((poisson_lower_tail(7, 5.5) + poisson_upper_tail(8, 5.5) - 1.0).abs() < 1e-12);
+        // NB r = 2, p = 0.5: P(0) = 0.25, P(1) = 0.25.
+        assert!((negative_binomial_lower_tail(0, 2.0, 0.5) - 0.25).abs() < 1e-12);
+        assert!((negative_binomial_lower_tail(1, 2.0, 0.5) - 0.5).abs() < 1e-12);
+        assert_eq!(negative_binomial_lower_tail(3, 0.0, 0.5), 1.0);
+        assert!(negative_binomial_lower_tail(3, -1.0, 0.5).is_nan());
+        // The NB's heavier tail makes a silence far less surprising than under Poisson.
+        let (r, p) = negative_binomial_moments(50.0, 2500.0).unwrap();
+        assert!(negative_binomial_lower_tail(0, r, p) > 1e10 * poisson_lower_tail(0, 50.0));
+    }
+
+    #[test]
+    fn dispersion_against_expectations() {
+        // Constant μ = sample mean reproduces Fisher's index test.
+        let xs = [0u64, 0, 0, 8, 0, 0, 0, 8];
+        let mean = vec![2.0; xs.len()];
+        let a = pearson_dispersion_p(&xs, &mean, 1).unwrap();
+        assert!((a - dispersion_test_p(&xs).unwrap()).abs() < 1e-12);
+        // Counts that follow their seasonal means exactly are not over-dispersed.
+        let ys = [10u64, 0, 10, 0];
+        let mu = [10.0, 0.5, 10.0, 0.5];
+        assert!(pearson_dispersion_p(&ys, &mu, 2).unwrap() > 0.5);
+        assert_eq!(negative_binomial_size(&ys, &mu), None);
+        assert_eq!(pearson_dispersion_p(&ys, &[1.0, 0.0, 1.0, 1.0], 1), None);
+        assert_eq!(pearson_dispersion_p(&ys, &mu, 4), None);
+        // Var = μ + μ²/k: 0, 8 around μ = 4 has Σ(d² − μ) = 24, Σμ² = 32 → k = 32/24.
+        let k = negative_binomial_size(&[0, 8], &[4.0, 4.0]).unwrap();
+        assert!((k - 32.0 / 24.0).abs() < 1e-12);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

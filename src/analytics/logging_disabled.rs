@@ -12,7 +12,7 @@
 //!
 //! | situation | severity |
 //! |---|---|
-//! | the request keeps or restores logging (selectors back to all management events, access logging enabled; [`weakens`]) | info |
+//! | the request keeps or restores logging (selectors back to all management events, access logging enabled; `weakens.rs`) | info |
 //! | every attempt failed (logging unchanged) | low |
 //! | first logging-disable by this initiator (`actor_uid`) within `history_days`, the account having ≥ `min_history_days` in the lake | critical |
 //! | a `modification` whose effect the request does not show, while the account has < `min_history_days` (learning) | low |
@@ -117,7 +117,8 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
     let Some(lf) = profiles::scan_events(ctx.lake_root, history_start, ctx.as_of)? else {
         return Ok(Vec::new());
     };
-    let ops = profiles::tagged_operations(ctx.lake_root, lf.clone(), ctx.catalog, TAG)?;
+    // The signal engine's selection honours `service = "*"` entries (Azure diagnostic settings).
+    let ops = super::signal::lake::tagged_operations(ctx.lake_root, lf.clone(), ctx.catalog, TAG)?;
     let ws = window_start.timestamp_micros();
     let cols = [
         s::EVENT_UID,
@@ -249,7 +250,7 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
         // logging enabled) is recorded but does not page; neither does a call that failed.
         let verdicts: Vec<Option<bool>> = rows.iter().map(|r| weakens::weakens(&operation, r.request.as_deref())).collect();
         let restores = verdicts.iter().all(|v| *v == Some(false));
-        let surely_weakens = verdicts.iter().any(|v| *v == Some(true));
+        let surely_weakens = verdicts.contains(&Some(true));
         // Only a change whose effect the request does not show waits for the baseline.
         let learning_change = data_component == "modification" && !enough && !surely_weakens;
         let all_failed = failed == rows.len();

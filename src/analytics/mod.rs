@@ -2,16 +2,34 @@
 //! through polars ([`crate::profiles`]), scores with [`crate::scoring`], and returns
 //! [`Finding`]s; writing them is the caller's job ([`crate::findings::write_findings`]).
 //!
-//! AWS: [`logging_disabled`] (signal) and [`secret_access_volume`] (statistical).
-//! Microsoft 365 / Entra ID: [`session_anomaly`], [`file_access_anomaly`] (statistical),
-//! [`mail_forwarding_rule`] and [`conditional_access_change`] (signals).
+//! Every analytic of DESIGN.md's catalogue, each on every provider whose events its
+//! catalogue tag selects. Signals (every matching event is a finding, graded by context
+//! and history): [`logging_disabled`], [`mail_forwarding_rule`],
+//! [`conditional_access_change`], [`resource_hierarchy_change`], [`event_trigger_created`],
+//! [`serverless_change`], [`region_or_service_enabled`], [`quota_increase`],
+//! [`service_change_unexpected_initiator`]. Statistical (counts against the entity's own
+//! and its peers' baselines): [`secret_access_volume`], [`session_anomaly`],
+//! [`file_access_anomaly`], [`enumeration_burst`], [`model_invocation_volume`],
+//! [`log_source_silence`].
 
 pub mod conditional_access_change;
+pub mod enumeration_burst;
+pub mod event_trigger_created;
 pub mod file_access_anomaly;
+pub mod log_source_silence;
 pub mod logging_disabled;
 pub mod mail_forwarding_rule;
+pub mod model_invocation_volume;
+pub mod quota_increase;
+pub mod region_or_service_enabled;
+pub mod resource_hierarchy_change;
 pub mod secret_access_volume;
+pub mod serverless_change;
+pub mod service_change_unexpected_initiator;
 pub mod session_anomaly;
+pub mod signal;
+pub mod user_context;
+pub mod volume;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -46,6 +64,33 @@ pub struct AnalyticsConfig {
     /// `[analytics.conditional_access_change]`.
     #[serde(default)]
     pub conditional_access_change: conditional_access_change::ConditionalAccessChangeConfig,
+    /// `[analytics.service_change_unexpected_initiator]`.
+    #[serde(default)]
+    pub service_change_unexpected_initiator: service_change_unexpected_initiator::ServiceChangeUnexpectedInitiatorConfig,
+    /// `[analytics.enumeration_burst]`.
+    #[serde(default)]
+    pub enumeration_burst: enumeration_burst::EnumerationBurstConfig,
+    /// `[analytics.quota_increase]`.
+    #[serde(default)]
+    pub quota_increase: quota_increase::QuotaIncreaseConfig,
+    /// `[analytics.region_or_service_enabled]`.
+    #[serde(default)]
+    pub region_or_service_enabled: region_or_service_enabled::RegionOrServiceEnabledConfig,
+    /// `[analytics.resource_hierarchy_change]`.
+    #[serde(default)]
+    pub resource_hierarchy_change: resource_hierarchy_change::ResourceHierarchyChangeConfig,
+    /// `[analytics.event_trigger_created]`.
+    #[serde(default)]
+    pub event_trigger_created: event_trigger_created::EventTriggerCreatedConfig,
+    /// `[analytics.serverless_change]`.
+    #[serde(default)]
+    pub serverless_change: serverless_change::ServerlessChangeConfig,
+    /// `[analytics.model_invocation_volume]`.
+    #[serde(default)]
+    pub model_invocation_volume: model_invocation_volume::ModelInvocationVolumeConfig,
+    /// `[analytics.log_source_silence]`.
+    #[serde(default)]
+    pub log_source_silence: log_source_silence::LogSourceSilenceConfig,
 }
 
 impl AnalyticsConfig {
@@ -56,6 +101,15 @@ impl AnalyticsConfig {
         self.file_access_anomaly.validate()?;
         self.mail_forwarding_rule.validate()?;
         self.conditional_access_change.validate()?;
+        self.service_change_unexpected_initiator.validate()?;
+        self.enumeration_burst.validate()?;
+        self.quota_increase.validate()?;
+        self.region_or_service_enabled.validate()?;
+        self.resource_hierarchy_change.validate()?;
+        self.event_trigger_created.validate()?;
+        self.serverless_change.validate()?;
+        self.model_invocation_volume.validate()?;
+        self.log_source_silence.validate()?;
         let s = &self.secret_access_volume;
         let key = |k: &str| format!("analytics.secret_access_volume.{k}");
         if !(s.fdr_q > 0.0 && s.fdr_q <= 1.0) {
@@ -153,6 +207,33 @@ pub fn run_all(ctx: &DetectContext) -> Result<Vec<Finding>> {
     if ctx.config.conditional_access_change.enabled {
         out.extend(conditional_access_change::run(ctx)?);
     }
+    if ctx.config.service_change_unexpected_initiator.enabled {
+        out.extend(service_change_unexpected_initiator::run(ctx)?);
+    }
+    if ctx.config.enumeration_burst.enabled {
+        out.extend(enumeration_burst::run(ctx)?);
+    }
+    if ctx.config.quota_increase.enabled {
+        out.extend(quota_increase::run(ctx)?);
+    }
+    if ctx.config.region_or_service_enabled.enabled {
+        out.extend(region_or_service_enabled::run(ctx)?);
+    }
+    if ctx.config.resource_hierarchy_change.enabled {
+        out.extend(resource_hierarchy_change::run(ctx)?);
+    }
+    if ctx.config.event_trigger_created.enabled {
+        out.extend(event_trigger_created::run(ctx)?);
+    }
+    if ctx.config.serverless_change.enabled {
+        out.extend(serverless_change::run(ctx)?);
+    }
+    if ctx.config.model_invocation_volume.enabled {
+        out.extend(model_invocation_volume::run(ctx)?);
+    }
+    if ctx.config.log_source_silence.enabled {
+        out.extend(log_source_silence::run(ctx)?);
+    }
     Ok(out)
 }
 
@@ -222,17 +303,16 @@ pub(crate) mod testlake {
         e
     }
 
-    /// Writes events as `events/provider=aws/date=D/part-0.parquet`, one file per day.
+    /// Writes events as `events/provider=P/date=D/part-0.parquet`, one file per provider and
+    /// day, without deduplication (Panther fixtures reuse ids).
     pub fn write_lake(root: &Path, events: &[Event<'_>]) {
-        let mut by_day: BTreeMap<String, Vec<&Event<'_>>> = BTreeMap::new();
+        let mut by_day: BTreeMap<(String, String), Vec<&Event<'_>>> = BTreeMap::new();
         for e in events {
-            by_day
-                .entry(crate::event::date_and_hour_of_week(e.time).0)
-                .or_default()
-                .push(e);
+            let date = crate::event::date_and_hour_of_week(e.time).0;
+            by_day.entry((e.provider.as_str().to_string(), date)).or_default().push(e);
         }
-        for (date, evs) in by_day {
-            let dir = root.join(format!("events/provider=aws/date={date}"));
+        for ((provider, date), evs) in by_day {
+            let dir = root.join(format!("events/provider={provider}/date={date}"));
             std::fs::create_dir_all(&dir).unwrap();
             let mut b = EventBatchBuilder::new();
             for (i, e) in evs.iter().enumerate() {

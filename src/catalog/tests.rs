@@ -22,9 +22,9 @@ fn builtin_passes_lint_and_loads() {
     assert_eq!(from("catalog/aws.toml"), 43);
     assert_eq!(from("catalog/m365.toml"), 10);
     assert_eq!(from("catalog/entra.toml"), 4);
-    assert_eq!(from("catalog/azure.toml"), 24);
+    assert_eq!(from("catalog/azure.toml"), 25);
     assert_eq!(from("catalog/gcp.toml"), 19);
-    assert_eq!(c.entries().len(), 100);
+    assert_eq!(c.entries().len(), 101);
     assert_eq!(c.entries_with_tag("logging_disable").len(), 24);
     assert_eq!(c.entries_with_tag("session_start").len(), 3);
     assert_eq!(c.entries_with_tag("conditional_access_change").len(), 3);

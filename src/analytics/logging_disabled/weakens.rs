@@ -4,13 +4,23 @@
 //! a finding that pages on every call pages on the repair too. Panther's
 //! `AWS.CloudTrail.EventSelectorsDisabled` and `AWS.S3.DisableBucketLogging` rules inspect
 //! the request the same way; their labelled test events are the regression set
-//! (`tests/it/pipeline.rs`).
+//! (`tests/it/pipeline.rs`). Azure and GCP follow Panther's `GCP.VPC.Flow.Logs.Disabled`,
+//! `GCP.Logging.Sink.Modified` / `GCP.Logging.Settings.Modified` (exclusions) and Microsoft's
+//! diagnostic-setting schema (a setting whose log categories are all disabled sends nothing).
 
 use serde_json::Value;
+
+use crate::analytics::signal::json;
 
 /// `Some(true)` when the request weakens logging, `Some(false)` when it keeps or enables it,
 /// `None` when the operation is not one this module knows or the request cannot tell.
 pub fn weakens(operation: &str, request_params: Option<&str>) -> Option<bool> {
+    // A Defender for Cloud suppression rule hides alerts by definition (Elastic "Azure
+    // Alert Suppression Rule Created or Modified"); only one written disabled does not.
+    if operation.to_ascii_lowercase().ends_with("/alertssuppressionrules/write") {
+        let state = json::parse(request_params).and_then(|r| json::find(&r, "state")).map(|s| json::text(&s));
+        return Some(!state.is_some_and(|s| s.eq_ignore_ascii_case("disabled")));
+    }
     let req: Value = serde_json::from_str(request_params?).ok()?;
     match operation {
         "PutEventSelectors" => event_selectors(&req),
@@ -35,7 +45,71 @@ pub fn weakens(operation: &str, request_params: Option<&str>) -> Option<bool> {
             }
         }
         "Set-MailboxAuditBypassAssociation" => ps_bool(req.get("AuditBypassEnabled")),
+        _ => cloud(operation, &req),
+    }
+}
+
+/// Azure and GCP operations, whose names vary in case and API version.
+fn cloud(operation: &str, req: &Value) -> Option<bool> {
+    let op = operation.to_ascii_lowercase();
+    if op.ends_with("diagnosticsettings/write") {
+        return diagnostic_setting(req);
+    }
+    if op.ends_with("compute.subnetworks.patch") {
+        return Some(flow_logs_off(req));
+    }
+    let method = op.rsplit('.').next().unwrap_or("");
+    let disabled = |v: Option<Value>| v.as_ref().and_then(json::as_bool);
+    match method {
+        "updatesink" | "createsink" => {
+            let sink = req.get("sink").unwrap_or(req);
+            if disabled(sink.get("disabled").cloned()) == Some(true) {
+                return Some(true);
+            }
+            let excludes = sink.get("exclusions").and_then(Value::as_array).is_some_and(|x| {
+                x.iter().any(|e| disabled(e.get("disabled").cloned()) != Some(true))
+            });
+            excludes.then_some(true)
+        }
+        // An exclusion drops every matching entry, unless it is created or set disabled.
+        "createexclusion" | "updateexclusion" => {
+            let ex = req.get("exclusion").unwrap_or(req);
+            match disabled(ex.get("disabled").cloned()) {
+                Some(true) => Some(false),
+                Some(false) => Some(true),
+                None if method == "createexclusion" || ex.get("filter").is_some() => Some(true),
+                None => None,
+            }
+        }
+        "updatesettings" => {
+            let settings = req.get("settings").unwrap_or(req);
+            disabled(settings.get("disableDefaultSink").cloned())
+        }
         _ => None,
+    }
+}
+
+/// A subnet patch turns flow logs off (`enableFlowLogs: false`, `logConfig.enable: false`);
+/// one that does not mention them leaves them as they were.
+fn flow_logs_off(req: &Value) -> bool {
+    let off = |v: Option<&Value>| v.and_then(json::as_bool) == Some(false);
+    off(req.get("enableFlowLogs")) || off(req.get("logConfig").and_then(|l| l.get("enable")))
+}
+
+/// An Azure diagnostic setting (Activity `properties`, with the body in `requestbody`):
+/// every log category disabled (or none) weakens, every one enabled keeps logging, a mix
+/// or no `logs` list cannot be told from one record.
+fn diagnostic_setting(req: &Value) -> Option<bool> {
+    let mut found = Vec::new();
+    json::find_all(req, "logs", &mut found);
+    let logs = found.into_iter().find_map(|v| v.as_array().cloned())?;
+    let enabled: Vec<Option<bool>> = logs.iter().map(|l| l.get("enabled").and_then(json::as_bool)).collect();
+    if enabled.iter().all(|e| *e == Some(false)) {
+        Some(true)
+    } else if enabled.iter().all(|e| *e == Some(true)) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -99,6 +173,47 @@ mod tests {
         assert_eq!(set(r#"{"AdminAuditLogEnabled":"True","UnifiedAuditLogIngestionEnabled":"false"}"#), Some(true));
         assert_eq!(set(r#"{"AdminAuditLogAgeLimit":"90.00:00:00"}"#), None);
         assert_eq!(weakens("Set-MailboxAuditBypassAssociation", Some(r#"{"Identity":"svc","AuditBypassEnabled":"True"}"#)), Some(true));
+    }
+
+    /// Panther `GCP.VPC.Flow.Logs.Disabled`, `GCP.Logging.Sink.Modified` and
+    /// `GCP.Logging.Settings.Modified` test requests.
+    #[test]
+    fn gcp_flow_logs_sinks_exclusions_and_settings() {
+        let patch = |r: &str| weakens("v1.compute.subnetworks.patch", Some(r));
+        assert_eq!(patch(r#"{"enableFlowLogs":false,"fingerprint":"x"}"#), Some(true));
+        assert_eq!(patch(r#"{"logConfig":{"enable":false}}"#), Some(true));
+        assert_eq!(patch(r#"{"fingerprint":"x","logConfig":{"enable":true}}"#), Some(false));
+        assert_eq!(patch(r#"{"secondaryIpRanges":[]}"#), Some(false));
+        let sink = |r: &str| weakens("google.logging.v2.ConfigServiceV2.UpdateSink", Some(r));
+        assert_eq!(sink(r#"{"sink":{"name":"s","exclusions":[{"filter":"*","name":"excludeall"}]}}"#), Some(true));
+        assert_eq!(sink(r#"{"sink":{"name":"s","disabled":true}}"#), Some(true));
+        assert_eq!(sink(r#"{"sink":{"name":"s","destination":"d"}}"#), None);
+        let ex = |op: &str, r: &str| weakens(op, Some(r));
+        assert_eq!(ex("google.logging.v2.ConfigServiceV2.CreateExclusion", r#"{"exclusion":{"filter":"severity<ERROR"}}"#), Some(true));
+        assert_eq!(ex("google.logging.v2.ConfigServiceV2.UpdateExclusion", r#"{"exclusion":{"disabled":true}}"#), Some(false));
+        assert_eq!(ex("google.logging.v2.ConfigServiceV2.UpdateSettings", r#"{"settings":{"disableDefaultSink":true}}"#), Some(true));
+    }
+
+    #[test]
+    fn azure_alert_suppression_rules_weaken_unless_disabled() {
+        let op = "MICROSOFT.SECURITY/ALERTSSUPPRESSIONRULES/WRITE";
+        assert_eq!(weakens(op, None), Some(true));
+        assert_eq!(weakens(op, Some(r#"{"requestbody":"{\"properties\":{\"state\":\"Disabled\"}}"}"#)), Some(false));
+        assert_eq!(weakens(op, Some(r#"{"properties":{"state":"Enabled"}}"#)), Some(true));
+    }
+
+    #[test]
+    fn azure_diagnostic_setting_that_drops_every_category() {
+        let op = "MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/PROVIDERS/MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/WRITE";
+        let body = |logs: &str| {
+            let inner = format!(r#"{{"properties":{{"workspaceId":"w","logs":{logs}}}}}"#);
+            serde_json::json!({ "requestbody": inner }).to_string()
+        };
+        assert_eq!(weakens(op, Some(&body(r#"[{"category":"A","enabled":false},{"category":"B","enabled":false}]"#))), Some(true));
+        assert_eq!(weakens(op, Some(&body("[]"))), Some(true));
+        assert_eq!(weakens(op, Some(&body(r#"[{"categoryGroup":"allLogs","enabled":true}]"#))), Some(false));
+        assert_eq!(weakens(op, Some(&body(r#"[{"category":"A","enabled":true},{"category":"B","enabled":false}]"#))), None);
+        assert_eq!(weakens(op, Some(r#"{"eventCategory":"Administrative"}"#)), None);
     }
 
     #[test]

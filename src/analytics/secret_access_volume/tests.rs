@@ -3,6 +3,7 @@
 use super::*;
 use crate::analytics::testlake::{ev, write_lake, Ctx};
 use crate::event::Event;
+use crate::schema::ActorType;
 
 const P1: &str = "arn:aws:iam::111122223333:role/app";
 const SM: &str = "secretsmanager.amazonaws.com";

@@ -1,0 +1,265 @@
+//! What the volume analytics read: the tagged events of the window as rows, and hourly
+//! aggregates of any selection grouped by any key columns.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use polars::prelude::*;
+
+use super::super::DetectContext;
+use crate::catalog::Catalog;
+use crate::profiles::{self, TaggedOperation, HOUR_US, T};
+use crate::schema as s;
+use crate::Result;
+
+/// Columns of a [`Row`].
+pub const ROW_COLUMNS: [&str; 14] = [
+    s::EVENT_UID,
+    s::PROVIDER,
+    s::LOG_FORMAT,
+    s::ACCOUNT_UID,
+    s::REGION,
+    s::ACTOR_UID,
+    s::ACTOR_TYPE,
+    s::SRC_IP,
+    s::USER_AGENT,
+    s::SERVICE,
+    s::OPERATION,
+    s::STATUS,
+    s::RESOURCE_UID,
+    s::REQUEST_PARAMS,
+];
+
+/// One event of the scoring window, owned.
+#[derive(Debug, Clone, Default)]
+pub struct Row {
+    /// `time`, µs since the epoch (UTC).
+    pub t: i64,
+    pub event_uid: String,
+    pub provider: String,
+    pub log_format: String,
+    pub account: String,
+    pub region: Option<String>,
+    pub actor: Option<String>,
+    pub actor_type: Option<String>,
+    pub src_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub service: String,
+    pub operation: String,
+    /// `status` is `failure`.
+    pub failed: bool,
+    pub resource: Option<String>,
+    pub request: Option<String>,
+}
+
+impl Row {
+    /// The hour index `floor(t / HOUR_US)`.
+    pub fn hour(&self) -> i64 {
+        self.t.div_euclid(HOUR_US)
+    }
+}
+
+/// The events an analytic reads: every event from `lookback_start` to `scan_end`, and the
+/// ones whose operation carries the analytic's catalogue tag.
+pub struct Selection {
+    /// The tagged operations present in the lake (with their catalogue entries).
+    pub ops: Vec<TaggedOperation>,
+    /// Every event with `lookback_start ≤ time < scan_end`.
+    pub all: LazyFrame,
+    /// The tagged events among them, [`ROW_COLUMNS`] and `time` selected; `None` when no
+    /// operation of the lake carries the tag.
+    pub tagged: Option<LazyFrame>,
+    /// Start of the history.
+    pub lookback_start: DateTime<Utc>,
+    /// Start of the scoring window (= end of the history).
+    pub window_start: DateTime<Utc>,
+    /// End of the scoring window (exclusive).
+    pub as_of: DateTime<Utc>,
+}
+
+impl Selection {
+    /// Scans `history_days` before the window, the window, and `after` beyond it (for
+    /// analytics that look for later data; zero for the others). `None` when no lake file
+    /// covers the range. Errors: [`crate::Error::Lake`] for unreadable files.
+    pub fn load(ctx: &DetectContext, tag: &str, history_days: u32, after: Duration) -> Result<Option<Selection>> {
+        let window_start = ctx.window_start();
+        let lookback_start = window_start - Duration::days(i64::from(history_days));
+        let Some(all) = profiles::scan_events(ctx.lake_root, lookback_start, ctx.as_of + after)? else {
+            return Ok(None);
+        };
+        let ops = tagged_operations(ctx.lake_root, all.clone(), ctx.catalog, tag)?;
+        let tagged = profiles::tagged_events(ctx.lake_root, all.clone(), &ops, &ROW_COLUMNS)?;
+        Ok(Some(Selection { ops, all, tagged, lookback_start, window_start, as_of: ctx.as_of }))
+    }
+
+    fn between(&self, lf: LazyFrame, from: DateTime<Utc>, to: DateTime<Utc>) -> LazyFrame {
+        let t = col(s::TIME).cast(DataType::Int64);
+        lf.filter(t.clone().gt_eq(lit(from.timestamp_micros())).and(t.lt(lit(to.timestamp_micros()))))
+    }
+
+    /// Tagged events before the window.
+    pub fn tagged_history(&self) -> Option<LazyFrame> {
+        self.tagged.clone().map(|lf| self.between(lf, self.lookback_start, self.window_start))
+    }
+
+    /// All events before the window.
+    pub fn all_history(&self) -> LazyFrame {
+        self.between(self.all.clone(), self.lookback_start, self.window_start)
+    }
+
+    /// The tagged events of the window, sorted by time then `event_uid`.
+    pub fn window_rows(&self, lake_root: &Path) -> Result<Vec<Row>> {
+        self.tagged_rows(lake_root, self.window_start, self.as_of)
+    }
+
+    /// The tagged events with `from ≤ time < to` (within the scanned range), sorted by
+    /// time then `event_uid`.
+    pub fn tagged_rows(&self, lake_root: &Path, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Row>> {
+        let Some(lf) = self.tagged.clone() else {
+            return Ok(Vec::new());
+        };
+        let mut select: Vec<Expr> = ROW_COLUMNS.iter().map(|c| col(*c)).collect();
+        select.push(profiles::time_us());
+        let df = profiles::collect(lake_root, self.between(lf, from, to).select(select))?;
+        rows_of(&df)
+    }
+}
+
+/// The operations of `lf` whose catalogue lookup carries `tag`, as
+/// [`profiles::tagged_operations`] finds them, and also under entries with
+/// `service = "*"` (Azure's `…/read` and diagnostic-settings suffixes apply to every
+/// resource provider): for a provider with such an entry the coarse filter keeps all of
+/// its services and [`Catalog::lookup_tagged`] decides per distinct triple.
+pub fn tagged_operations(lake_root: &Path, lf: LazyFrame, catalog: &Catalog, tag: &str) -> Result<Vec<TaggedOperation>> {
+    let mut pairs: Vec<(String, String)> = catalog
+        .entries_with_tag(tag)
+        .iter()
+        .map(|e| (e.provider.to_ascii_lowercase(), e.service.to_ascii_lowercase()))
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    let provider = || col(s::PROVIDER).str().to_lowercase();
+    let Some(coarse) = pairs
+        .iter()
+        .map(|(p, sv)| {
+            if sv == "*" {
+                provider().eq(lit(p.as_str()))
+            } else {
+                provider().eq(lit(p.as_str())).and(col(s::SERVICE).str().to_lowercase().eq(lit(sv.as_str())))
+            }
+        })
+        .reduce(|a, b| a.or(b))
+    else {
+        return Ok(Vec::new());
+    };
+    let df = profiles::collect(lake_root, lf.filter(coarse).group_by([col(s::PROVIDER), col(s::SERVICE), col(s::OPERATION)]).agg([len().alias("n")]))?;
+    let (p, sv, op) = (profiles::strings(&df, s::PROVIDER)?, profiles::strings(&df, s::SERVICE)?, profiles::strings(&df, s::OPERATION)?);
+    let mut out = Vec::new();
+    for ((p, sv), op) in p.into_iter().zip(sv).zip(op) {
+        let (Some(p), Some(sv), Some(op)) = (p, sv, op) else {
+            continue;
+        };
+        let winners = catalog.lookup_tagged(&p, &sv, &op, tag);
+        if winners.is_empty() {
+            continue;
+        }
+        let request_true = if winners.iter().any(|e| e.request_true.is_empty()) { Vec::new() } else { winners[0].request_true.clone() };
+        let entries = winners.into_iter().cloned().collect();
+        out.push(TaggedOperation { provider: p, service: sv, operation: op, request_true, entries });
+    }
+    out.sort_by(|a, b| (&a.provider, &a.service, &a.operation).cmp(&(&b.provider, &b.service, &b.operation)));
+    Ok(out)
+}
+
+fn rows_of(df: &DataFrame) -> Result<Vec<Row>> {
+    let mut c: HashMap<&str, Vec<Option<String>>> = HashMap::new();
+    for name in ROW_COLUMNS {
+        c.insert(name, profiles::strings(df, name)?);
+    }
+    let ts = profiles::ints(df, T)?;
+    let mut get = |n: &str, i: usize| c.get_mut(n).and_then(|v| v[i].take());
+    let mut rows: Vec<Row> = (0..ts.len())
+        .map(|i| Row {
+            t: ts[i],
+            event_uid: get(s::EVENT_UID, i).unwrap_or_default(),
+            provider: get(s::PROVIDER, i).unwrap_or_default(),
+            log_format: get(s::LOG_FORMAT, i).unwrap_or_default(),
+            account: get(s::ACCOUNT_UID, i).unwrap_or_default(),
+            region: get(s::REGION, i),
+            actor: get(s::ACTOR_UID, i),
+            actor_type: get(s::ACTOR_TYPE, i),
+            src_ip: get(s::SRC_IP, i),
+            user_agent: get(s::USER_AGENT, i),
+            service: get(s::SERVICE, i).unwrap_or_default(),
+            operation: get(s::OPERATION, i).unwrap_or_default(),
+            failed: get(s::STATUS, i).as_deref() == Some(s::Status::Failure.as_str()),
+            resource: get(s::RESOURCE_UID, i),
+            request: get(s::REQUEST_PARAMS, i),
+        })
+        .collect();
+    rows.sort_by(|a, b| (a.t, &a.event_uid).cmp(&(b.t, &b.event_uid)));
+    Ok(rows)
+}
+
+/// Events of one hour: the count and the number of distinct values of each requested
+/// column (in the order asked).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HourAgg {
+    /// Events in the hour.
+    pub count: u64,
+    /// Distinct non-NULL values per column of the `distinct` argument of [`hourly_by`].
+    pub distinct: Vec<u64>,
+}
+
+/// Key values in the order of the `keys` argument; NULL becomes `""`.
+pub type Key = Vec<String>;
+
+/// Hourly aggregates per key.
+pub type Hourly = HashMap<Key, BTreeMap<i64, HourAgg>>;
+
+/// Per combination of the string columns `keys` and hour (`floor(time_us / HOUR_US)`): the
+/// event count and the distinct counts of the `distinct` columns. Hours without events
+/// are absent (callers add the zeros).
+pub fn hourly_by(lake_root: &Path, lf: LazyFrame, keys: &[&str], distinct: &[&str]) -> Result<Hourly> {
+    let hour = col(s::TIME).cast(DataType::Int64).floor_div(lit(HOUR_US)).alias("hour");
+    let mut by: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    by.push(hour);
+    let mut aggs = vec![len().cast(DataType::Int64).alias("n")];
+    for (i, d) in distinct.iter().enumerate() {
+        aggs.push(col(*d).drop_nulls().n_unique().cast(DataType::Int64).alias(format!("d{i}")));
+    }
+    let df = profiles::collect(lake_root, lf.group_by(by).agg(aggs))?;
+    let mut key_cols = Vec::with_capacity(keys.len());
+    for k in keys {
+        key_cols.push(profiles::strings(&df, k)?);
+    }
+    let hours = profiles::ints(&df, "hour")?;
+    let counts = profiles::ints(&df, "n")?;
+    let mut distinct_cols = Vec::with_capacity(distinct.len());
+    for i in 0..distinct.len() {
+        distinct_cols.push(profiles::ints(&df, &format!("d{i}"))?);
+    }
+    let mut out: Hourly = HashMap::new();
+    for i in 0..df.height() {
+        let key: Key = key_cols.iter_mut().map(|c| c[i].take().unwrap_or_default()).collect();
+        let agg = HourAgg {
+            count: counts[i].max(0) as u64,
+            distinct: distinct_cols.iter().map(|c| c[i].max(0) as u64).collect(),
+        };
+        out.entry(key).or_default().insert(hours[i], agg);
+    }
+    Ok(out)
+}
+
+/// The counts of hours `from..to` (zeros filled in) from one key's aggregates; `pick`
+/// chooses the figure (the count, or one of the distinct counts).
+pub fn series(hours: Option<&BTreeMap<i64, HourAgg>>, from: i64, to: i64, pick: impl Fn(&HourAgg) -> u64) -> Vec<u64> {
+    let mut out = vec![0u64; (to - from).max(0) as usize];
+    if let Some(h) = hours {
+        for (&hour, agg) in h.range(from..to) {
+            out[(hour - from) as usize] = pick(agg);
+        }
+    }
+    out
+}
