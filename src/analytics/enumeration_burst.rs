@@ -13,11 +13,11 @@
 //! techniques, Pacu / ScoutSuite with stolen keys).
 //!
 //! Entities are (provider, account, principal), in two populations profiled apart
-//! ([`volume::population_of`] over the principal's whole lookback: automation by actor
+//! ([`population_of`](super::volume::population_of) over the principal's whole lookback: automation by actor
 //! type, service-linked role, or deployment-tool / scanner agents such as Prowler). Per
 //! window hour: discovery calls, distinct operations, distinct services.
 //! 1. **Own history** (≥ `min_history_days`): calls and distinct operations per hour over
-//!    the history, zeros included, each fitted with [`SeasonalModel`] (hour of week with ≥ 21
+//!    the history, zeros included, each fitted with [`SeasonalModel`](super::volume::SeasonalModel) (hour of week with ≥ 21
 //!    days, weekday/weekend × hour with ≥ 7; Poisson or negative binomial). Each window
 //!    hour gets p = 2 · min(p_calls, p_operations) (Bonferroni over the two views); the
 //!    most surprising hour that clears a floor is kept, Šidák-adjusted over the window's
@@ -55,7 +55,7 @@
 //!
 //! Known false positives: a person's first console tour of a new account (learning, low),
 //! an engineer debugging across services (within peers → low), a new CSPM or inventory
-//! tool whose agent is not in [`volume::SCANNER_USER_AGENTS`] (add it, or it learns its
+//! tool whose agent is not in [`SCANNER_USER_AGENTS`](super::volume::SCANNER_USER_AGENTS) (add it, or it learns its
 //! schedule after `min_history_days`). Single-event Panther rules
 //! (`AWS.CloudTrail.Account.Discovery`, `AWS.Software.Discovery`, `AWS.RDS.SnapshotEnumeration`,
 //! `AWS.CloudTrail.SES.ListIdentities`, `GCP.IAM.Tag.Enumeration`,

@@ -18,7 +18,7 @@
 //!    `aws.impact.bedrock-invoke-model` is one InvokeModel after enabling model access).
 //! 2. **Volume**: invocations per hour of each principal (people and automation in
 //!    separate families) and of each account, against its own history (seasonal
-//!    [`SeasonalModel`], Poisson or negative binomial), the most surprising window hour,
+//!    [`SeasonalModel`](super::volume::SeasonalModel), Poisson or negative binomial), the most surprising window hour,
 //!    Šidák over the window's hours, Benjamini–Hochberg per family, floors `min_count`,
 //!    `min_ratio` × expected and `own_max_factor` × the entity's busiest history hour. An
 //!    account-level finding is reported only when no principal of the account is (volume

@@ -291,8 +291,3 @@ pub fn quantile(values: &[u64], q: f64) -> Option<u64> {
     let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
     Some(v[rank - 1])
 }
-
-/// Counts per key of an [`Hourly`], summed over the hours: for tests and summaries.
-pub fn totals(h: &Hourly) -> HashMap<Key, u64> {
-    h.iter().map(|(k, v)| (k.clone(), v.values().map(|a| a.count).sum())).collect()
-}

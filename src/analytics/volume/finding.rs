@@ -102,16 +102,27 @@ pub struct Draft {
     pub entity: Vec<String>,
     /// The scored bucket (also the id's window).
     pub window: (DateTime<Utc>, DateTime<Utc>),
+    /// [`Finding::title`].
     pub title: String,
+    /// [`Finding::description`].
     pub description: String,
+    /// [`Finding::severity`].
     pub severity: Severity,
+    /// [`Finding::risk_score`] (0–100).
     pub risk_score: f64,
+    /// Raw p-value; `None` for learning and first-use findings.
     pub p_value: Option<f64>,
+    /// Benjamini–Hochberg adjusted p-value.
     pub p_value_adjusted: Option<f64>,
+    /// Observed count (the analytic's unit, e.g. events per hour).
     pub observed: f64,
+    /// Expected count, same unit; `None` without a baseline.
     pub expected: Option<f64>,
+    /// Whole days of history behind `expected`.
     pub baseline_days: u32,
+    /// The principal, when the finding is about one.
     pub actor: Option<String>,
+    /// The one target, when there is exactly one.
     pub resource: Option<String>,
 }
 

@@ -36,20 +36,33 @@ pub const ROW_COLUMNS: [&str; 14] = [
 pub struct Row {
     /// `time`, µs since the epoch (UTC).
     pub t: i64,
+    /// `event_uid`.
     pub event_uid: String,
+    /// `provider`.
     pub provider: String,
+    /// `log_format`.
     pub log_format: String,
+    /// `account_uid`.
     pub account: String,
+    /// `region`.
     pub region: Option<String>,
+    /// `actor_uid`; `None` when the record names no principal.
     pub actor: Option<String>,
+    /// `actor_type`.
     pub actor_type: Option<String>,
+    /// `src_ip`.
     pub src_ip: Option<String>,
+    /// `user_agent`.
     pub user_agent: Option<String>,
+    /// `service`.
     pub service: String,
+    /// `operation`.
     pub operation: String,
     /// `status` is `failure`.
     pub failed: bool,
+    /// `resource_uid`.
     pub resource: Option<String>,
+    /// `request_params` (JSON text).
     pub request: Option<String>,
 }
 

@@ -55,7 +55,9 @@ pub fn lake(root: &Path, events: &[Event<'_>]) {
 pub struct Label {
     /// 1-based line of the events file.
     pub line: usize,
+    /// Panther's rule id.
     pub rule_id: String,
+    /// `expected_result`: the rule should fire on the event.
     pub expected: bool,
 }
 
