@@ -8,7 +8,6 @@ use chrono::{DateTime, Duration, Utc};
 use polars::prelude::*;
 
 use super::super::DetectContext;
-use crate::catalog::Catalog;
 use crate::profiles::{self, TaggedOperation, HOUR_US, T};
 use crate::schema as s;
 use crate::Result;
@@ -139,51 +138,8 @@ impl Selection {
     }
 }
 
-/// The operations of `lf` whose catalogue lookup carries `tag`, as
-/// [`profiles::tagged_operations`] finds them, and also under entries with
-/// `service = "*"` (Azure's `…/read` and diagnostic-settings suffixes apply to every
-/// resource provider): for a provider with such an entry the coarse filter keeps all of
-/// its services and [`Catalog::lookup_tagged`] decides per distinct triple.
-pub fn tagged_operations(lake_root: &Path, lf: LazyFrame, catalog: &Catalog, tag: &str) -> Result<Vec<TaggedOperation>> {
-    let mut pairs: Vec<(String, String)> = catalog
-        .entries_with_tag(tag)
-        .iter()
-        .map(|e| (e.provider.to_ascii_lowercase(), e.service.to_ascii_lowercase()))
-        .collect();
-    pairs.sort();
-    pairs.dedup();
-    let provider = || col(s::PROVIDER).str().to_lowercase();
-    let Some(coarse) = pairs
-        .iter()
-        .map(|(p, sv)| {
-            if sv == "*" {
-                provider().eq(lit(p.as_str()))
-            } else {
-                provider().eq(lit(p.as_str())).and(col(s::SERVICE).str().to_lowercase().eq(lit(sv.as_str())))
-            }
-        })
-        .reduce(|a, b| a.or(b))
-    else {
-        return Ok(Vec::new());
-    };
-    let df = profiles::collect(lake_root, lf.filter(coarse).group_by([col(s::PROVIDER), col(s::SERVICE), col(s::OPERATION)]).agg([len().alias("n")]))?;
-    let (p, sv, op) = (profiles::strings(&df, s::PROVIDER)?, profiles::strings(&df, s::SERVICE)?, profiles::strings(&df, s::OPERATION)?);
-    let mut out = Vec::new();
-    for ((p, sv), op) in p.into_iter().zip(sv).zip(op) {
-        let (Some(p), Some(sv), Some(op)) = (p, sv, op) else {
-            continue;
-        };
-        let winners = catalog.lookup_tagged(&p, &sv, &op, tag);
-        if winners.is_empty() {
-            continue;
-        }
-        let request_true = if winners.iter().any(|e| e.request_true.is_empty()) { Vec::new() } else { winners[0].request_true.clone() };
-        let entries = winners.into_iter().cloned().collect();
-        out.push(TaggedOperation { provider: p, service: sv, operation: op, request_true, entries });
-    }
-    out.sort_by(|a, b| (&a.provider, &a.service, &a.operation).cmp(&(&b.provider, &b.service, &b.operation)));
-    Ok(out)
-}
+/// Tagged operations: the profile's query, which honours `service = "*"` entries.
+pub use crate::profiles::tagged_operations;
 
 fn rows_of(df: &DataFrame) -> Result<Vec<Row>> {
     let mut c: HashMap<&str, Vec<Option<String>>> = HashMap::new();
