@@ -8,6 +8,15 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 bin="$CARGO_TARGET_DIR/release/cloudsift"
 
+echo "== Python environment for the notebooks and the OCSF export validation"
+scripts/python-env.sh >/dev/null
+export CLOUDSIFT_REQUIRE_PYTHON=1
+
+echo "== object-store API servers for tests/it/storage.rs (moto S3, Azurite)"
+eval "$(scripts/storage-servers.sh start)"
+export CLOUDSIFT_REQUIRE_STORAGE=1
+trap 'scripts/storage-servers.sh stop' EXIT
+
 echo "== cargo test (release profile)"
 cargo test --release --locked
 
@@ -23,8 +32,11 @@ fi
 
 echo "== the bundled default pipeline, end to end, with its outputs in a scratch folder"
 scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+trap 'rm -rf "$scratch"; scripts/storage-servers.sh stop' EXIT
 mkdir -p "$scratch/pipelines"
 cp pipelines/default.toml "$scratch/pipelines/"
 ln -s "$PWD/data" "$scratch/data"
 "$bin" run "$scratch/pipelines/default.toml" --quiet --summary-json
+
+echo "== notebooks, executed top to bottom against the default pipeline's lake"
+NOTEBOOKS_OUT="$scratch/notebooks" scripts/notebooks.sh "$scratch/out/lake" "$scratch/pipelines/default.toml"

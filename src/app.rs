@@ -4,6 +4,8 @@
 
 mod detect;
 mod evaluate;
+mod explain;
+mod export;
 mod normalize;
 
 use std::io::Write;
@@ -70,6 +72,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Run(a) => detect::run(&a, cli.quiet),
         Command::Detect(a) => detect::detect(&a),
         Command::Findings(a) => detect::list(&a),
+        Command::Export(a) => export::run(&a),
+        Command::Explain(a) => explain::run(&a),
         Command::Generate(a) => generate(&a, cli.quiet),
         Command::Evaluate(a) => evaluate::run(&a, cli.quiet),
         Command::Catalog(c) => catalog(&c),
@@ -172,7 +176,7 @@ fn generate(a: &GenerateArgs, quiet: bool) -> Result<i32> {
     let opts = crate::generate::GenerateOptions { out: a.out.clone(), days: a.days, seed: a.seed, end, scale: a.scale };
     let s = run_generate(&opts, &Bar::new(quiet))?;
     errln!(
-        "generated {} CloudTrail events in {} objects ({:.1} MB of JSON), {} Microsoft 365 and {} Entra ID records in {} files ({:.1} MB), {} labelled attacks, under {} (labels.jsonl, directory.csv, change_requests.csv)",
+        "generated {} CloudTrail events in {} objects ({:.1} MB of JSON), {} Microsoft 365 and {} Entra ID records in {} files ({:.1} MB), {} Azure Activity, {} Key Vault and {} GCP audit records in {} files ({:.1} MB), {} labelled attacks, under {} (labels.jsonl, directory.csv, change_requests.csv)",
         s.events,
         s.objects,
         s.uncompressed_bytes as f64 / 1e6,
@@ -180,6 +184,11 @@ fn generate(a: &GenerateArgs, quiet: bool) -> Result<i32> {
         s.tenant.entra_records,
         s.tenant.m365_blobs + s.tenant.entra_files,
         s.tenant.bytes as f64 / 1e6,
+        s.cloud.activity_records,
+        s.cloud.keyvault_records,
+        s.cloud.gcp_entries,
+        s.cloud.files,
+        s.cloud.bytes as f64 / 1e6,
         s.attacks,
         a.out.display()
     );
@@ -207,6 +216,7 @@ pub(crate) fn generated_analytics_settings(analytics: &mut toml::Table, gen: &st
         ("session_anomaly", "directory", "directory.csv"),
         ("file_access_anomaly", "directory", "directory.csv"),
         ("conditional_access_change", "change_requests", "change_requests.csv"),
+        ("service_change_unexpected_initiator", "change_requests", "change_requests.csv"),
     ];
     for (analytic, key, file) in settings {
         if !gen.join(file).exists() {

@@ -30,6 +30,8 @@ use crate::profiles;
 use crate::schema as s;
 use crate::Result;
 
+pub mod naive;
+
 /// The scores of one analytic.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AnalyticScore {
@@ -156,6 +158,36 @@ pub fn render(scores: &[AnalyticScore], principal_days: u64, alert_at: Severity)
         "\nalerts = unsuppressed findings at {} or above; {principal_days} active principal-days in the lake\n",
         alert_at.as_str()
     ));
+    out
+}
+
+/// The statistical analytics beside the naive mean + 3σ baseline ([`naive`]) on the same
+/// data: recall, precision and false alerts per 1,000 active principal-days of each.
+pub fn render_comparison(scores: &[AnalyticScore], naive: &[naive::NaiveScore], principal_days: u64) -> String {
+    let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+    let rate = |n: usize| if principal_days > 0 { n as f64 * 1000.0 / principal_days as f64 } else { 0.0 };
+    let mut out = format!(
+        "{:<30} | {:>6} {:>9} {:>6} {:>11} | {:>6} {:>9} {:>6} {:>11}\n",
+        "statistical analytic", "recall", "precision", "false", "false/1k-pd", "recall", "precision", "false", "false/1k-pd"
+    );
+    out.insert_str(0, &format!("{:<30} | {:^36} | {:^36}\n", "", "cloudsift", "naive mean + 3σ per principal-hour"));
+    for n in naive {
+        let c = scores.iter().find(|s| s.analytic == n.analytic).cloned().unwrap_or_else(|| AnalyticScore { analytic: n.analytic.clone(), attacks: n.attacks, ..Default::default() });
+        let n_recall = (n.attacks > 0).then(|| n.detected as f64 / n.attacks as f64);
+        let n_precision = (n.alerts > 0).then(|| n.true_alerts as f64 / n.alerts as f64);
+        out.push_str(&format!(
+            "{:<30} | {:>6} {:>9} {:>6} {:>11.2} | {:>6} {:>9} {:>6} {:>11.2}\n",
+            n.analytic,
+            pct(c.recall()),
+            pct(c.precision()),
+            c.false_alerts(),
+            rate(c.false_alerts()),
+            pct(n_recall),
+            pct(n_precision),
+            n.false_alerts(),
+            rate(n.false_alerts())
+        ));
+    }
     out
 }
 

@@ -1,6 +1,7 @@
-//! `cloudsift generate`: a synthetic AWS organisation's CloudTrail logs and a Microsoft 365 /
-//! Entra ID tenant's audit logs over the same days, with labelled attacks, for demos, tests,
-//! evaluation (precision/recall per analytic) and benchmarks.
+//! `cloudsift generate`: a synthetic AWS organisation's CloudTrail logs, a Microsoft 365 /
+//! Entra ID tenant's audit logs and an Azure subscription set and GCP project set over the
+//! same days, with labelled attacks, for demos, tests, evaluation (precision/recall per
+//! analytic) and benchmarks.
 //!
 //! # What it writes
 //! - `OUT/AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<16 alnum>.json.gz`:
@@ -15,8 +16,13 @@
 //! - `OUT/directory.csv` (`user_principal_name,time_zone,peer_group`) and
 //!   `OUT/change_requests.csv` (`ticket_id,actor,target,start,end`): the side tables the
 //!   session, file-access and conditional-access analytics read.
+//! - `OUT/Azure/ActivityLog/resourceId=/SUBSCRIPTIONS/<SUB>/y=YYYY/m=MM/d=DD/h=HH/m=00/PT1H.json`
+//!   and `OUT/Azure/KeyVault/resourceId=/SUBSCRIPTIONS/<SUB>/RESOURCEGROUPS/<RG>/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/<VAULT>/y=…/PT1H.json`:
+//!   Azure Activity and Key Vault `AuditEvent` records as diagnostic settings write them to a
+//!   storage account (JSON lines); `OUT/GCP/cloudaudit.googleapis.com/{activity,data_access}/YYYY/MM/DD/HH:00:00_HH:59:59_S0.json`:
+//!   Cloud Audit Logs entries as a log sink exports them to Cloud Storage (`cloud.rs`).
 //! - `OUT/labels.jsonl`: one [`AttackLabel`] per injected attack, the AWS ones (A1–A5)
-//!   first, then the tenant's (M1–M5).
+//!   first, then the tenant's (M1–M5), then the Azure (Z1–Z5) and GCP (G1–G5) ones.
 //!
 //! # The organisation
 //! Four accounts — `mgmt` 210987654321 (us-east-1), `prod` 318273645560 (eu-west-1 +
@@ -80,6 +86,33 @@
 //! moving newsletters, three conditional-access changes inside change requests, the Finance
 //! group's month-end file peak, the backup's nightly mass download.
 //!
+//! # The Azure and GCP estate (`cloud.rs`)
+//! Subscriptions `fabrikam-prod`, `fabrikam-dev` and `fabrikam-shared-security` (tenant of
+//! the Microsoft 365 tenant) and projects `sift-prod-4821`, `sift-dev-2273`,
+//! `sift-sec-9914`: people in office hours, Terraform (a service principal; a service
+//! account impersonated through workload identity federation) re-applying settings every
+//! night, CI deploys of Function Apps and Cloud Functions, managed identities and workload
+//! service accounts reading secrets steadily, a CSPM scanner listing everything every six
+//! hours.
+//!
+//! | id | analytic | what | day (UTC) |
+//! |---|---|---|---|
+//! | `Z1-diagnostic-setting-deleted` | `logging_disabled` (T1562.008) | developer `sofia.rossi`, new address, deletes the prod Function App's diagnostic setting | end − 3, 22:14 |
+//! | `Z2-keyvault-secret-sweep` | `secret_access_volume` (T1555.006) | `tom.becker` (≈ 2 dev secrets a day) reads 48 prod secret versions in 30 min | end − 2, 01:20 |
+//! | `Z3-subscription-moved` | `resource_hierarchy_change` (T1666) | FinOps `marek.novak` creates a management group and moves the dev subscription into it | end − 4, 19:40 |
+//! | `Z4-eventgrid-webhook` | `event_trigger_created` (T1546) | `sp-reporting-sync` subscribes an external webhook to prod blob events | end − 1, 11:05 |
+//! | `Z5-quota-increase` | `quota_increase` (T1496.004) | `nina.berg` raises the A100 quota in three regions | end − 5, 23:30 |
+//! | `G1-log-sink-disabled` | `logging_disabled` (T1562.008) | `kai.schmidt` disables the prod audit sink and deletes the archive sink | end − 3, 20:02 |
+//! | `G2-sa-enumeration` | `enumeration_burst` (T1580) | the CI service account's leaked key calls 14 discovery methods ≈ 100 times in three projects | end − 2, 16:10 |
+//! | `G3-cloud-function-new-principal` | `serverless_change` (T1648) | workload SA `orders-api@` creates a Cloud Function and makes it public | end − 1, 09:47 |
+//! | `G4-vertex-api-enabled` | `region_or_service_enabled` (T1496.004) | data analyst `omar.haddad` enables Vertex AI | end − 4, 13:20 |
+//! | `G5-gpu-quota-preferences` | `quota_increase` (T1496.004) | the same session asks for A100 GPUs in three regions | end − 4, 13:31 |
+//!
+//! Benign hard cases: a Terraform deployment burst (end − 9), an automation rollout
+//! (mid-period), a developer's role change to admin work (end − 13), two holidays
+//! (end − 17, − 16), weekends, and the nightly re-application of sinks and diagnostic
+//! settings (logging kept on). About 17,000 records over 30 days at scale 0.05.
+//!
 //! # Volume and speed
 //! `scale` multiplies the routine volume (fleet sizes, console/CLI session lengths, CI reads,
 //! Config and scanner sweeps) but not the secret-read rates or the attacks, so the anomalies
@@ -97,6 +130,7 @@
 
 mod activity;
 mod attacks;
+mod cloud;
 mod ops;
 mod org;
 mod record;
@@ -112,6 +146,7 @@ use flate2::Compression;
 use rayon::prelude::*;
 
 pub use attacks::AttackLabel;
+pub use cloud::CloudSummary;
 pub use tenant::TenantSummary;
 
 use crate::{Error, Result};
@@ -119,9 +154,9 @@ use crate::{Error, Result};
 /// What to generate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenerateOptions {
-    /// Output folder; `AWSLogs/`, `Microsoft365/`, `EntraID/`, the two CSV side tables and
-    /// `labels.jsonl` are written inside it. It must not already hold any of the three log
-    /// folders with files (corpora of different options must not mix).
+    /// Output folder; `AWSLogs/`, `Microsoft365/`, `EntraID/`, `Azure/`, `GCP/`, the two
+    /// CSV side tables and `labels.jsonl` are written inside it. It must not already hold
+    /// any of the five log folders with files (corpora of different options must not mix).
     pub out: PathBuf,
     /// Number of days, ending with `end` (at least 1).
     pub days: u32,
@@ -165,10 +200,12 @@ pub struct GenerateSummary {
     pub events: u64,
     /// Bytes of CloudTrail JSON before compression.
     pub uncompressed_bytes: u64,
-    /// Lines in `labels.jsonl` (AWS and tenant attacks).
+    /// Lines in `labels.jsonl` (AWS, tenant, Azure and GCP attacks).
     pub attacks: u64,
     /// The Microsoft 365 / Entra ID tenant.
     pub tenant: TenantSummary,
+    /// The Azure subscriptions and GCP projects.
+    pub cloud: CloudSummary,
 }
 
 impl std::ops::AddAssign for GenerateSummary {
@@ -178,6 +215,7 @@ impl std::ops::AddAssign for GenerateSummary {
         self.uncompressed_bytes += o.uncompressed_bytes;
         self.attacks += o.attacks;
         self.tenant += o.tenant;
+        self.cloud += o.cloud;
     }
 }
 
@@ -186,7 +224,7 @@ impl std::ops::AddAssign for GenerateSummary {
 ///
 /// # Errors
 /// [`Error::Config`] for bad options or an output folder that already holds `AWSLogs/`,
-/// `Microsoft365/` or `EntraID/` with files;
+/// `Microsoft365/`, `EntraID/`, `Azure/` or `GCP/` with files;
 /// [`Error::Io`] (with the path) when a folder or file cannot be written.
 pub fn generate(opts: &GenerateOptions, progress: &dyn Fn(u64)) -> Result<GenerateSummary> {
     if opts.days == 0 || opts.days > 3660 {
@@ -204,7 +242,7 @@ pub fn generate(opts: &GenerateOptions, progress: &dyn Fn(u64)) -> Result<Genera
             ),
         ));
     }
-    for folder in std::iter::once("AWSLogs").chain(tenant::FOLDERS) {
+    for folder in std::iter::once("AWSLogs").chain(tenant::FOLDERS).chain(cloud::FOLDERS) {
         let logs = opts.out.join(folder);
         if std::fs::read_dir(&logs).is_ok_and(|mut d| d.next().is_some()) {
             return Err(Error::config(
@@ -241,7 +279,10 @@ pub fn generate(opts: &GenerateOptions, progress: &dyn Fn(u64)) -> Result<Genera
             let (tenant, labels) =
                 tenant::write(&opts.out, opts.seed, opts.scale, first, last, &written)?;
             aws.tenant = tenant;
-            Ok::<_, Error>((aws, labels))
+            let (estate, cloud_labels) =
+                cloud::write(&opts.out, opts.seed, opts.scale, first, last, &written)?;
+            aws.cloud = estate;
+            Ok::<_, Error>((aws, labels, cloud_labels))
         });
         while !worker.is_finished() {
             progress(written.load(Ordering::Relaxed));
@@ -251,10 +292,10 @@ pub fn generate(opts: &GenerateOptions, progress: &dyn Fn(u64)) -> Result<Genera
             .join()
             .map_err(|_| Error::Internal("a generator thread panicked".into()))
     })?;
-    let (mut summary, tenant_labels) = result?;
+    let (mut summary, tenant_labels, cloud_labels) = result?;
     let labels_path = opts.out.join("labels.jsonl");
     let mut text = String::new();
-    for l in plan.labels.iter().chain(&tenant_labels) {
+    for l in plan.labels.iter().chain(&tenant_labels).chain(&cloud_labels) {
         text.push_str(
             &serde_json::to_string(l)
                 .map_err(|e| Error::Internal(format!("label to JSON: {e}")))?,
@@ -262,8 +303,13 @@ pub fn generate(opts: &GenerateOptions, progress: &dyn Fn(u64)) -> Result<Genera
         text.push('\n');
     }
     write_file(&labels_path, text.as_bytes())?;
-    summary.attacks = (plan.labels.len() + tenant_labels.len()) as u64;
-    progress(summary.events + summary.tenant.m365_records + summary.tenant.entra_records);
+    summary.attacks = (plan.labels.len() + tenant_labels.len() + cloud_labels.len()) as u64;
+    progress(
+        summary.events
+            + summary.tenant.m365_records
+            + summary.tenant.entra_records
+            + summary.cloud.records(),
+    );
     Ok(summary)
 }
 

@@ -9,6 +9,7 @@
 //! quarantine file, then the manifest. A run killed before its manifest is written is redone
 //! by the next run; the rows it already wrote are then recognised as duplicates.
 
+mod journal;
 mod lock;
 mod manifest;
 mod writer;
@@ -28,6 +29,7 @@ use crate::sources::{read_object, Locator, ReadOptions, Reject, Sink};
 use crate::storage::Location;
 use crate::Result;
 
+pub use journal::RunJournal;
 pub use lock::LakeLock;
 pub use manifest::{Manifest, ManifestEntry};
 pub use writer::{existing_keys, parquet_props, PartitionWriter};

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod error;
 pub mod evaluate;
 pub mod event;
+pub mod export;
 pub mod findings;
 pub mod generate;
 pub mod lake;
@@ -27,5 +28,6 @@ pub mod schema;
 pub mod scoring;
 pub mod sources;
 pub mod storage;
+pub mod suppressions;
 
 pub use error::{Error, Result};

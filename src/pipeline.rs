@@ -52,6 +52,12 @@ pub struct PipelineFile {
     /// object_store options (endpoint overrides and the like), applied to every location.
     #[serde(default)]
     pub storage_options: std::collections::BTreeMap<String, String>,
+    /// `[[suppressions]]`: accepted finding patterns, see [`crate::suppressions`].
+    #[serde(default)]
+    pub suppressions: Vec<crate::suppressions::SuppressionConfig>,
+    /// `[[allowlist]]`: trusted principals, networks or user agents, see [`crate::suppressions`].
+    #[serde(default)]
+    pub allowlist: Vec<crate::suppressions::SuppressionConfig>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -163,6 +169,8 @@ pub struct Pipeline {
     pub catalog_extra: Vec<PathBuf>,
     pub analytics: toml::Table,
     pub storage_options: Vec<(String, String)>,
+    /// Validated `[[suppressions]]` and `[[allowlist]]` entries, in file order.
+    pub suppressions: Vec<crate::suppressions::Suppression>,
 }
 
 /// A validated source.
@@ -210,6 +218,7 @@ impl Pipeline {
             });
             sources.push(Source { name: s.name.clone(), url: resolve(&s.url), format, generate });
         }
+        let suppressions = crate::suppressions::build(&path.display().to_string(), &file.suppressions, &file.allowlist, &crate::analytics::ANALYTIC_IDS)?;
         if file.detect.window_hours == 0 {
             return Err(Error::config(format!("{}: detect.window_hours", path.display()), "must be at least 1"));
         }
@@ -223,6 +232,7 @@ impl Pipeline {
             catalog_extra: file.catalog.extra.iter().map(|e| PathBuf::from(resolve(e))).collect(),
             analytics: file.analytics,
             storage_options: file.storage_options.into_iter().collect(),
+            suppressions,
         })
     }
 }

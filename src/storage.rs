@@ -4,8 +4,14 @@
 //!
 //! Writes are atomic: `put` of a whole object is atomic on every store (a local put writes a
 //! staging file and renames it), so a reader never sees a partial Parquet file.
-//! Credentials follow each cloud's standard chain (environment, profile, instance metadata);
-//! `options` passes endpoint overrides for S3-compatible stores.
+//! Credentials follow each cloud's standard chain as object_store implements it: the
+//! `AWS_*`, `AZURE_*` / `AZURITE_*` and `GOOGLE_*` environment variables (read with the
+//! builders' `from_env`), then web identity / workload identity, container and instance
+//! metadata. `options` (a pipeline's `[storage_options]`, `--storage-option`) override the
+//! environment key by key, e.g. `aws_endpoint` for S3-compatible stores (see docs/storage.md).
+//!
+//! A location may carry a [`DateRange`]: its listing then skips the date folders
+//! (`YYYY/MM/DD`, `y=YYYY/m=MM/d=DD`) outside the range without listing them.
 
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -18,6 +24,10 @@ use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
 use url::Url;
 
 use crate::{Error, Result};
+
+mod dates;
+
+pub use dates::{DatePath, DateRange};
 
 /// An object_store key with its percent-encoded characters (`%C3%BC`, `%25`, `%23`)
 /// decoded back to the file name they stand for; invalid UTF-8 is replaced.
@@ -94,6 +104,8 @@ pub struct Location {
     fs: Option<Arc<LocalFileSystem>>,
     /// The folder a local store is rooted at, canonical (resolved once, not per read).
     root: Option<PathBuf>,
+    /// Only keys in these days' date folders (and keys outside any date folder) are listed.
+    dates: Option<DateRange>,
 }
 
 impl std::fmt::Debug for Location {
@@ -146,12 +158,12 @@ impl Location {
                 local: None,
                 fs: None,
                 root: None,
+                dates: None,
             }),
             scheme => {
                 check_options(scheme, options)?;
-                let (store, prefix) = object_store::parse_url_opts(&url, options.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                    .map_err(|e| Error::config(text, format!("unsupported object store URL: {e}")))?;
-                Ok(Location { store: Arc::from(store), prefix, display: text.trim_end_matches('/').to_string(), local: None, fs: None, root: None })
+                let (store, prefix) = cloud_store(&url, options).map_err(|e| Error::config(text, format!("unsupported object store URL: {e}")))?;
+                Ok(Location { store: Arc::from(store), prefix, display: text.trim_end_matches('/').to_string(), local: None, fs: None, root: None, dates: None })
             }
         }
     }
@@ -173,12 +185,20 @@ impl Location {
         let display = canonical.as_deref().unwrap_or(display);
         let prefix = if abs.is_file() { Path::from(abs.file_name().unwrap_or_default().to_string_lossy().as_ref()) } else { Path::default() };
         let root = std::fs::canonicalize(&root).ok();
-        Ok(Location { store: fs.clone(), prefix, display: display.trim_end_matches('/').to_string(), local: Some(abs), fs: Some(fs), root })
+        Ok(Location { store: fs.clone(), prefix, display: display.trim_end_matches('/').to_string(), local: Some(abs), fs: Some(fs), root, dates: None })
     }
 
     /// An in-memory store (tests).
     pub fn memory() -> Self {
-        Location { store: Arc::new(InMemory::new()), prefix: Path::default(), display: "memory://".into(), local: None, fs: None, root: None }
+        Location { store: Arc::new(InMemory::new()), prefix: Path::default(), display: "memory://".into(), local: None, fs: None, root: None, dates: None }
+    }
+
+    /// This location, listing only the keys of `range`'s days (see [`DateRange`] for the
+    /// folder layouts recognised) plus keys outside any date folder. Reads, writes and
+    /// [`Location::join`]ed locations are not affected.
+    pub fn with_date_range(mut self, range: DateRange) -> Self {
+        self.dates = Some(range);
+        self
     }
 
     /// The local path, when this location is on the local filesystem.
@@ -199,6 +219,7 @@ impl Location {
             local: self.local.as_ref().map(|l| l.join(rel)),
             fs: self.fs.clone(),
             root: self.root.clone(),
+            dates: None,
         }
     }
 
@@ -224,6 +245,11 @@ impl Location {
         let prefix = self.prefix.clone();
         if let Some(root) = self.local_root() {
             return Ok(self.walk_local(&root));
+        }
+        if let Some(range) = self.dates {
+            let mut items = block_on(list_dated(store, prefix, range)).map_err(|e| Error::storage(&self.display, e))?;
+            items.sort_by(|a, b| a.location.as_ref().cmp(b.location.as_ref()));
+            return Ok((items, Vec::new()));
         }
         let tolerant = false;
         let (mut items, errors) = block_on(async move {
@@ -261,7 +287,18 @@ impl Location {
     fn walk_local(&self, root: &FsPath) -> (Vec<ObjectMeta>, Vec<String>) {
         let start = root.join(self.prefix.as_ref());
         let (mut items, mut errors) = (Vec::new(), Vec::new());
-        for entry in walkdir::WalkDir::new(&start).follow_links(true).sort_by_file_name() {
+        let dates = self.dates;
+        // A folder outside the date range is not entered at all.
+        // Folders are named from the store's root, so that the prefix's own date folders
+        // (a location inside `2024/03/`) count too.
+        let in_range = |e: &walkdir::DirEntry| match (&dates, e.path().strip_prefix(root)) {
+            (Some(range), Ok(rel)) if e.file_type().is_dir() => {
+                let segs: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+                DatePath::of_prefix(&segs.iter().map(String::as_str).collect::<Vec<_>>(), range).is_some()
+            }
+            _ => true,
+        };
+        for entry in walkdir::WalkDir::new(&start).follow_links(true).sort_by_file_name().into_iter().filter_entry(in_range) {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
@@ -437,67 +474,73 @@ impl Location {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn memory_put_list_get() {
-        let loc = Location::memory();
-        loc.put("events/provider=aws/date=2024-01-01/part-1.parquet", Bytes::from_static(b"x")).unwrap();
-        loc.put("state/manifest.jsonl", Bytes::from_static(b"y")).unwrap();
-        let keys: Vec<String> = loc.list_rel("events").unwrap().into_iter().map(|(k, _)| k).collect();
-        assert_eq!(keys, vec!["events/provider=aws/date=2024-01-01/part-1.parquet"]);
-        assert_eq!(loc.get_rel("state/manifest.jsonl").unwrap().unwrap(), Bytes::from_static(b"y"));
-        assert_eq!(loc.get_rel("state/missing").unwrap(), None);
-    }
-
-    #[test]
-    fn local_folder_and_single_file() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
-        std::fs::write(dir.path().join("a/b/c.json"), b"{}").unwrap();
-        std::fs::write(dir.path().join("a/d.json"), b"{}").unwrap();
-        let root = dir.path().join("a");
-        let loc = Location::parse(root.to_str().unwrap(), &[]).unwrap();
-        let shown: Vec<String> = loc.list().unwrap().iter().map(|m| loc.display_key(&m.location)).collect();
-        assert_eq!(shown, vec![format!("{}/b/c.json", root.display()), format!("{}/d.json", root.display())]);
-        let file = Location::parse(root.join("d.json").to_str().unwrap(), &[]).unwrap();
-        let metas = file.list().unwrap();
-        assert_eq!(metas.len(), 1);
-        assert_eq!(file.display_key(&metas[0].location), root.join("d.json").display().to_string());
-        assert_eq!(file.get(&metas[0].location).unwrap(), Bytes::from_static(b"{}"));
-    }
-
-    /// Regression: a folder holding `ünï.jsonl`, `a#b`, `plain%41` aborted with "not found"
-    /// because the listed key was percent-encoded and read back encoded.
-    #[test]
-    fn local_names_with_special_characters_are_read() {
-        let dir = tempfile::tempdir().unwrap();
-        let names = ["ünï.jsonl", "a#b?.json", "plain%41.json", "sp ace+[1].json"];
-        for n in names {
-            std::fs::write(dir.path().join(n), n.as_bytes()).unwrap();
+/// The store of a cloud URL: the builder reads the cloud's environment variables first
+/// (the standard credential chain), then `options` override them key by key. Other URL
+/// forms (`https://...`) go through `object_store::parse_url_opts`.
+fn cloud_store(url: &Url, options: &[(String, String)]) -> object_store::Result<(Box<dyn ObjectStore>, Path)> {
+    use object_store::aws::AmazonS3Builder;
+    use object_store::azure::MicrosoftAzureBuilder;
+    use object_store::gcp::GoogleCloudStorageBuilder;
+    let opts = || options.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone()));
+    let (scheme, path) = object_store::ObjectStoreScheme::parse(url)?;
+    // parse_url_opts drops keys it cannot parse; check_options has already refused them.
+    let store: Box<dyn ObjectStore> = match scheme {
+        object_store::ObjectStoreScheme::AmazonS3 => {
+            let b = opts().fold(AmazonS3Builder::from_env().with_url(url.as_str()), |b, (k, v)| match k.parse() {
+                Ok(k) => b.with_config(k, v),
+                Err(_) => b,
+            });
+            Box::new(b.build()?)
         }
-        let loc = Location::parse(dir.path().to_str().unwrap(), &[]).unwrap();
-        let listing = loc.list_shown().unwrap();
-        assert_eq!(listing.objects.len(), 4);
-        for (meta, shown) in &listing.objects {
-            let name = shown.rsplit('/').next().unwrap();
-            assert!(names.contains(&name), "{shown}");
-            assert_eq!(loc.get(&meta.location).unwrap(), Bytes::copy_from_slice(name.as_bytes()));
+        object_store::ObjectStoreScheme::MicrosoftAzure => {
+            let b = opts().fold(MicrosoftAzureBuilder::from_env().with_url(url.as_str()), |b, (k, v)| match k.parse() {
+                Ok(k) => b.with_config(k, v),
+                Err(_) => b,
+            });
+            Box::new(b.build()?)
         }
-    }
-
-    #[test]
-    fn unknown_scheme_is_a_config_error() {
-        let err = Location::parse("ftp://x/y", &[]).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
-        // A misspelt option is refused before any request is made.
-        let opts = vec![("aws_endpiont".to_string(), "http://127.0.0.1:9".to_string())];
-        let err = Location::parse("s3://bucket/prefix", &opts).unwrap_err();
-        assert!(err.to_string().contains("aws_endpiont"), "{err}");
-        assert_eq!(err.exit_code(), 2);
-        let err = Location::parse("/nonexistent/cloudsift/input", &[]).unwrap_err();
-        assert!(err.to_string().contains("no such file or folder"), "{err}");
-    }
+        object_store::ObjectStoreScheme::GoogleCloudStorage => {
+            let b = opts().fold(GoogleCloudStorageBuilder::from_env().with_url(url.as_str()), |b, (k, v)| match k.parse() {
+                Ok(k) => b.with_config(k, v),
+                Err(_) => b,
+            });
+            Box::new(b.build()?)
+        }
+        _ => return object_store::parse_url_opts(url, opts()),
+    };
+    Ok((store, path))
 }
+
+/// Lists below `prefix` folder by folder (`list_with_delimiter`), not entering date folders
+/// outside `range`; below a day folder inside the range, one flat listing.
+async fn list_dated(store: Arc<dyn ObjectStore>, prefix: Path, range: DateRange) -> object_store::Result<Vec<ObjectMeta>> {
+    use futures::TryStreamExt;
+    let segs: Vec<&str> = prefix.as_ref().split('/').filter(|s| !s.is_empty()).collect();
+    let Some(start) = DatePath::of_prefix(&segs, &range) else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    let mut stack = vec![(prefix.clone(), start)];
+    while let Some((dir, at)) = stack.pop() {
+        if at.is_day() {
+            out.extend(store.list(Some(&dir)).try_collect::<Vec<_>>().await?);
+            continue;
+        }
+        let listing = store.list_with_delimiter(Some(&dir)).await?;
+        out.extend(listing.objects);
+        for sub in listing.common_prefixes {
+            let name = sub.filename().unwrap_or_default().to_string();
+            if let Some(next) = at.descend(&name, &range) {
+                stack.push((sub, next));
+            }
+        }
+    }
+    // A prefix naming one object lists nothing below it: ask for the object itself too.
+    if out.is_empty() && !prefix.as_ref().is_empty() {
+        if let Ok(meta) = store.head(&prefix).await {
+            out.push(meta);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -151,6 +151,7 @@ impl AnalyticsConfig {
         self.file_access_anomaly.resolve_paths(base);
         self.mail_forwarding_rule.resolve_paths(base);
         self.conditional_access_change.resolve_paths(base);
+        self.service_change_unexpected_initiator.resolve_paths(base);
     }
 }
 
@@ -176,6 +177,25 @@ impl DetectContext<'_> {
         self.as_of - self.window
     }
 }
+
+/// Every analytic's id, in the order [`run_all`] runs them (the keys of `[analytics.<id>]`).
+pub const ANALYTIC_IDS: [&str; 15] = [
+    "logging_disabled",
+    "secret_access_volume",
+    "session_anomaly",
+    "file_access_anomaly",
+    "mail_forwarding_rule",
+    "conditional_access_change",
+    "service_change_unexpected_initiator",
+    "enumeration_burst",
+    "quota_increase",
+    "region_or_service_enabled",
+    "resource_hierarchy_change",
+    "event_trigger_created",
+    "serverless_change",
+    "model_invocation_volume",
+    "log_source_silence",
+];
 
 /// Runs every enabled analytic and returns their findings (logging_disabled first).
 /// An empty or missing lake gives no findings. Errors: [`Error::Config`] for invalid

@@ -32,6 +32,7 @@
 //! |---|---|
 //! | flagged against own history | medium or high (risk score, [`scoring::risk_score`]) |
 //! | learning principal reading ≥ `new_principal_min_count` (≥ `new_principal_min_secrets` distinct) in an hour | medium |
+//! | the same, when it already read ≥ half as many in one earlier hour (onboarding: the lake is new, not the habit) | low |
 //!
 //! Secrets are named from `resource_uid` (the normalisers put the Key Vault item URL, the
 //! ARM id, the Secret Manager `resourceName` there) or the CloudTrail request, without the
@@ -176,7 +177,8 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
             let (&hour, &observed) = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).expect("non-empty");
             let named = describe::distinct_secrets(rs.iter().copied().filter(|r| r.hour() == hour));
             if observed >= cfg.new_principal_min_count && (named == 0 || named >= cfg.new_principal_min_secrets) {
-                findings.push(finding(ctx, &sel, key, rs, hour, observed, None, history_hours, population));
+                let earlier_max = history.get(&vec![key.0.clone(), actor.clone()]).and_then(|h| h.values().map(|a| a.count).max()).unwrap_or(0);
+                findings.push(finding(ctx, &sel, key, rs, hour, observed, Err(earlier_max), history_hours, population));
             }
             continue;
         }
@@ -205,7 +207,7 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
         }
         let stats = Stats { x, p_adj, family: sizes[&x.population], window_hours };
         let rs = &reads[x.key];
-        findings.push(finding(ctx, &sel, x.key, rs, x.hour, x.observed, Some(stats), x.model.history_hours, x.population));
+        findings.push(finding(ctx, &sel, x.key, rs, x.hour, x.observed, Ok(stats), x.model.history_hours, x.population));
     }
     Ok(findings)
 }
@@ -218,7 +220,9 @@ struct Stats<'a> {
     window_hours: usize,
 }
 
-/// Builds the finding for a principal's busiest hour; `stats` is `None` for first-seen.
+/// Builds the finding for a principal's busiest hour. `stats` is the test result, or for a
+/// learning principal `Err(earlier_max)`: its busiest earlier hour of reads (0 when it never
+/// read a secret before).
 #[allow(clippy::too_many_arguments)]
 fn finding(
     ctx: &DetectContext,
@@ -227,7 +231,7 @@ fn finding(
     all: &[&Row],
     hour: i64,
     observed: u64,
-    stats: Option<Stats>,
+    stats: std::result::Result<Stats, u64>,
     history_hours: usize,
     population: Population,
 ) -> Finding {
@@ -239,7 +243,7 @@ fn finding(
     let text = describe::reads(actor, population, &ev, all, hour_start, hour_end, observed);
     let days = history_hours as f64 / 24.0;
     let (title, description, severity, risk, p, p_adj, expected) = match &stats {
-        Some(st) => {
+        Ok(st) => {
             let x = st.x;
             let expected = x.model.mean();
             let risk = scoring::risk_score(Some(st.p_adj), observed as f64, Some(expected));
@@ -265,15 +269,22 @@ fn finding(
             );
             (format!("Unusual volume of secret reads by {actor}"), description, severity, risk, Some(x.p), Some(st.p_adj), Some(expected))
         }
-        None => {
+        &Err(earlier_max) => {
+            // Onboarding: a principal that already read half as many secrets in one earlier
+            // hour is not doing something new, the lake is; a note, not an alert.
+            let (severity, why) = if earlier_max > 0 && earlier_max * 2 >= observed {
+                (Severity::Low, format!("low: it already read {earlier_max} secrets in one earlier hour, so the volume is its habit, not new"))
+            } else {
+                (Severity::Medium, format!("medium: its busiest earlier hour had {earlier_max} reads"))
+            };
             let description = format!(
                 "{} First-seen / learning: the principal has only {days:.1} days of history \
                  (fewer than {} required), so no baseline or p-value exists; reported because it read \
-                 at least {} secrets in one hour ({} distinct when named).",
+                 at least {} secrets in one hour ({} distinct when named). Severity {why}.",
                 text.read, cfg.min_history_days, cfg.new_principal_min_count, cfg.new_principal_min_secrets,
             );
             let risk = scoring::risk_score(None, observed as f64, None);
-            (format!("New principal reading secrets (learning): {actor}"), description, Severity::Medium, risk, None, None, None)
+            (format!("New principal reading secrets (learning): {actor}"), description, severity, risk, None, None, None)
         }
     };
     volume::Draft {

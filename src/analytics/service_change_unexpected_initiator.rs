@@ -56,6 +56,7 @@
 //! `GCP.KMS.EraseKey`; ATT&CK T1562.008 detection ("modifications by unexpected initiators,
 //! frequent modifications").
 
+use super::conditional_access_change::change_requests::{self, ChangeRequest};
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
@@ -146,6 +147,12 @@ pub struct ServiceChangeUnexpectedInitiatorConfig {
     pub critical_resources: Vec<CriticalResource>,
     /// Most `event_uid`s listed as evidence per finding. Default 200.
     pub max_evidence: usize,
+    /// Change-request table (CSV or Parquet, the format of
+    /// [`super::conditional_access_change::change_requests`]); a first change that one
+    /// ticket covers entirely (initiator, time, and target = the resource or the service) is
+    /// written suppressed with the ticket as reason. Relative to the pipeline file. Default
+    /// none.
+    pub change_requests: Option<std::path::PathBuf>,
 }
 
 impl Default for ServiceChangeUnexpectedInitiatorConfig {
@@ -163,6 +170,7 @@ impl Default for ServiceChangeUnexpectedInitiatorConfig {
             critical_window_minutes: 60,
             critical_resources: default_critical_resources(),
             max_evidence: 200,
+            change_requests: None,
         }
     }
 }
@@ -219,6 +227,24 @@ impl ServiceChangeUnexpectedInitiatorConfig {
         Ok(())
     }
 
+    /// Makes a relative `change_requests` path relative to `base` (the pipeline's folder).
+    pub fn resolve_paths(&mut self, base: &std::path::Path) {
+        if let Some(p) = &self.change_requests {
+            if p.is_relative() {
+                self.change_requests = Some(base.join(p));
+            }
+        }
+    }
+
+    /// The change requests, read once per run; errors name this analytic's key.
+    fn tickets(&self) -> Result<Vec<ChangeRequest>> {
+        let Some(path) = &self.change_requests else { return Ok(Vec::new()) };
+        change_requests::load(path).map_err(|e| match e {
+            crate::Error::Config { message, .. } => crate::Error::config(format!("analytics.{ID}.change_requests"), message),
+            other => other,
+        })
+    }
+
     fn extra_ops(&self) -> Vec<ExtraOp> {
         self.critical_resources
             .iter()
@@ -233,12 +259,14 @@ impl ServiceChangeUnexpectedInitiatorConfig {
 /// Runs the analytic over `ctx`'s window; see the module docs.
 pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
     let cfg = &ctx.config.service_change_unexpected_initiator;
+    // Read first: a wrong path is a configuration error even on a quiet day.
+    let tickets = cfg.tickets()?;
     let select = Select::Components { components: &COMPONENTS, exclude_tags: &EXCLUDED_TAGS };
     let scan = Scan::read(ctx, select, &cfg.extra_ops(), cfg.history_days)?;
     if scan.window.is_empty() {
         return Ok(Vec::new());
     }
-    let mut findings = first_seen_services(ctx, &scan, cfg);
+    let mut findings = first_seen_services(ctx, &scan, cfg, &tickets);
     let window_hours = (ctx.window.num_seconds() as f64 / 3600.0).ceil().max(1.0) as usize;
     let catalogued = |r: &Row| !scan.op(r).entries.is_empty();
     for o in hourly_outliers(&scan, catalogued, &cfg.outlier(), window_hours) {
@@ -287,7 +315,7 @@ fn distinct<'a>(it: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 }
 
 /// Finding 1: first change of a service by an initiator.
-fn first_seen_services(ctx: &DetectContext, scan: &Scan, cfg: &ServiceChangeUnexpectedInitiatorConfig) -> Vec<Finding> {
+fn first_seen_services(ctx: &DetectContext, scan: &Scan, cfg: &ServiceChangeUnexpectedInitiatorConfig, tickets: &[ChangeRequest]) -> Vec<Finding> {
     let params = cfg.params();
     let profile = Profile::new(scan, |r| r.service.to_ascii_lowercase());
     type Key = (String, String, String, String);
@@ -319,6 +347,11 @@ fn first_seen_services(ctx: &DetectContext, scan: &Scan, cfg: &ServiceChangeUnex
         if disables {
             grade.raise(1, "disables something (+1)");
         }
+        // A ticketed first change is expected, not unexpected: the ticket must cover every event.
+        grade.suppressed = tickets
+            .iter()
+            .find(|c| rows.iter().all(|r| c.covers(r.actor.as_deref(), r.resource.as_deref(), Some(&r.service), signal::time(r.t))))
+            .map(ChangeRequest::reason);
         let mut d = Draft::new(ID, rows.clone(), grade, METHOD_FIRST);
         d.entries = rows.iter().flat_map(|r| scan.op(r).entries.iter()).collect();
         d.key = vec!["first_seen".into(), provider, account, actor.clone(), service.clone()];

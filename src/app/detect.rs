@@ -20,6 +20,7 @@ use crate::lake::{self, IngestOptions};
 use crate::pipeline::Pipeline;
 use crate::progress::{Bar, Progress};
 use crate::storage::Location;
+use crate::suppressions::{self, Suppression};
 use crate::{Error, Result};
 
 /// Parses `--as-of` / `--since`: RFC 3339, or `YYYY-MM-DD` (midnight UTC).
@@ -62,20 +63,50 @@ fn load_catalog(extra: &[std::path::PathBuf]) -> Result<Catalog> {
     }
 }
 
-/// Scores each day in `days` (UTC) and writes the findings; returns them.
-fn detect_days(lake_root: &Path, days: &BTreeSet<NaiveDate>, catalog: &Catalog, config: &AnalyticsConfig, run_uid: &str, progress: &dyn Progress) -> Result<Vec<Finding>> {
+/// What scoring needs besides the lake: settings, catalogue, the pipeline's exceptions and
+/// the run's own instant (which exceptions' expiry is judged against).
+struct Scoring<'a> {
+    catalog: &'a Catalog,
+    config: &'a AnalyticsConfig,
+    suppressions: &'a [Suppression],
+    run_as_of: DateTime<Utc>,
+    run_uid: &'a str,
+}
+
+/// Scores each day in `days` (UTC), applies the exceptions and writes the findings; returns
+/// them with each exception's part in the run.
+fn detect_days(lake_root: &Path, days: &BTreeSet<NaiveDate>, s: &Scoring, progress: &dyn Progress) -> Result<(Vec<Finding>, Vec<suppressions::Report>)> {
     progress.start("detect", Some(days.len() as u64), "days");
     let mut all = Vec::new();
+    let mut reports = suppressions::apply(s.suppressions, &mut [], s.run_as_of);
     for day in days {
         let as_of = (*day + Duration::days(1)).and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
-        let ctx = DetectContext { lake_root, as_of, window: Duration::hours(24), catalog, config, run_uid };
-        let found = analytics::run_all(&ctx)?;
+        let ctx = DetectContext { lake_root, as_of, window: Duration::hours(24), catalog: s.catalog, config: s.config, run_uid: s.run_uid };
+        let mut found = analytics::run_all(&ctx)?;
+        for (total, day) in reports.iter_mut().zip(suppressions::apply(s.suppressions, &mut found, s.run_as_of)) {
+            total.matched += day.matched;
+        }
         findings::write_findings(lake_root, &found)?;
         all.extend(found);
         progress.inc(1);
     }
     progress.finish();
-    Ok(all)
+    Ok((all, reports))
+}
+
+/// Warns about exceptions that no longer hide anything or soon will not, so that their
+/// owners renew or remove them (the scheduler's log keeps the warning).
+fn warn_exceptions(reports: &[suppressions::Report]) {
+    for r in reports {
+        match r.state {
+            suppressions::State::Expired => tracing::warn!(
+                "{:?} `{}` (owner {}) expired at {}: it no longer suppresses; {} finding(s) of this run matched it",
+                r.kind, r.id, r.owner, r.expires_at.format("%Y-%m-%d %H:%M UTC"), r.matched
+            ),
+            suppressions::State::Expiring => tracing::warn!("{:?} `{}` (owner {}) expires at {}", r.kind, r.id, r.owner, r.expires_at.format("%Y-%m-%d %H:%M UTC")),
+            suppressions::State::Active => {}
+        }
+    }
 }
 
 fn local_lake(lake: &Location) -> Result<&Path> {
@@ -87,6 +118,8 @@ pub(crate) struct RunOutcome {
     pub total: lake::IngestSummary,
     pub days: BTreeSet<NaiveDate>,
     pub found: Vec<Finding>,
+    /// Each `[[suppressions]]` / `[[allowlist]]` entry's state and matches in this run.
+    pub exceptions: Vec<suppressions::Report>,
     pub lake_root: std::path::PathBuf,
     pub started: std::time::Instant,
 }
@@ -102,8 +135,12 @@ pub(crate) fn execute(p: &Pipeline, as_of: DateTime<Utc>, bar: &Bar) -> Result<R
         }
     }
     let lake = Location::parse_output(&p.lake_url, &p.storage_options)?;
+    // Refused before anything is ingested: ingested days that can never be scored are lost.
+    let lake_root = local_lake(&lake)?.to_path_buf();
     let run_uid = lake::new_run_uid();
     let _lock = lake::LakeLock::acquire(&lake, &run_uid, super::LOCK_TTL)?;
+    // Days whose rows an earlier, killed run wrote but never scored (see lake::RunJournal).
+    let (journal, unfinished) = lake::RunJournal::begin(&lake, &run_uid)?;
     let started = std::time::Instant::now();
     let mut total = lake::IngestSummary { run_uid: run_uid.clone(), ..Default::default() };
     for s in &p.sources {
@@ -112,17 +149,19 @@ pub(crate) fn execute(p: &Pipeline, as_of: DateTime<Utc>, bar: &Bar) -> Result<R
         let one = lake::ingest(&[input], &lake, &opts, bar)?;
         total.merge(one);
     }
-    let lake_root = local_lake(&lake)?.to_path_buf();
     let cutoff = as_of.date_naive();
     // Days that got new rows, plus those an earlier run left pending because they were not
     // complete yet (today's partial day): a day is scored once it is over, whether or not
     // more rows arrive for it later.
     let touched = total.parts.iter().filter_map(|p| p.split("date=").nth(1)?.get(..10).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()));
     let (days, pending): (BTreeSet<NaiveDate>, BTreeSet<NaiveDate>) =
-        load_pending(&lake)?.into_iter().chain(touched).collect::<BTreeSet<_>>().into_iter().partition(|d| *d < cutoff);
-    let found = detect_days(&lake_root, &days, &catalog, &config, &run_uid, bar)?;
+        load_pending(&lake)?.into_iter().chain(unfinished).chain(touched).collect::<BTreeSet<_>>().into_iter().partition(|d| *d < cutoff);
+    let scoring = Scoring { catalog: &catalog, config: &config, suppressions: &p.suppressions, run_as_of: as_of, run_uid: &run_uid };
+    let (found, exceptions) = detect_days(&lake_root, &days, &scoring, bar)?;
+    warn_exceptions(&exceptions);
     save_pending(&lake, &pending)?;
-    Ok(RunOutcome { total, days, found, lake_root, started })
+    journal.finish()?;
+    Ok(RunOutcome { total, days, found, exceptions, lake_root, started })
 }
 
 /// `cloudsift run PIPELINE`.
@@ -130,7 +169,7 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
     let p = Pipeline::load(&a.pipeline)?;
     let as_of = a.as_of.as_deref().map(|t| parse_instant("--as-of", t)).transpose()?.unwrap_or_else(Utc::now);
     let bar = Bar::new(quiet || a.summary_json);
-    let RunOutcome { total, days, found, lake_root, started } = execute(&p, as_of, &bar)?;
+    let RunOutcome { total, days, found, exceptions, lake_root, started } = execute(&p, as_of, &bar)?;
     if !a.summary_json {
         print_ingest_summary(&total, started.elapsed(), false, quiet);
     }
@@ -145,11 +184,13 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
         v["findings_suppressed"] = serde_json::json!(found.iter().filter(|f| f.suppressed).count());
         v["findings_by_severity"] = serde_json::json!(count_by(&found, |f| f.severity.as_str().to_string()));
         v["findings_by_analytic"] = serde_json::json!(count_by(&found, |f| f.analytic_uid.clone()));
+        v["exceptions"] = serde_json::json!(exceptions);
         v["elapsed_seconds"] = serde_json::json!(started.elapsed().as_secs_f64());
         v["exit_code"] = serde_json::json!(code);
         outln!("{v}")?;
     } else {
         print_detect_summary(&found, &format!("{} day(s) with new events", days.len()), &lake_root)?;
+        print_exceptions(&exceptions)?;
     }
     Ok(code)
 }
@@ -222,6 +263,31 @@ fn print_detect_summary(found: &[Finding], scored: &str, lake_root: &Path) -> Re
     Ok(())
 }
 
+/// One line per exception that is expired, expiring, or hid something in this run.
+fn print_exceptions(reports: &[suppressions::Report]) -> Result<()> {
+    let shown: Vec<&suppressions::Report> = reports.iter().filter(|r| r.matched > 0 || r.state != suppressions::State::Active).collect();
+    if shown.is_empty() {
+        return Ok(());
+    }
+    outln!("\n{:<28} {:<12} {:<9} {:<17} {:>7}  owner", "exception", "kind", "state", "expires (UTC)", "matched")?;
+    for r in shown {
+        let state = match r.state {
+            suppressions::State::Active => "active",
+            suppressions::State::Expiring => "expiring",
+            suppressions::State::Expired => "EXPIRED",
+        };
+        let kind = match r.kind {
+            suppressions::Kind::Suppression => "suppression",
+            suppressions::Kind::Allowlist => "allowlist",
+        };
+        outln!("{:<28} {kind:<12} {state:<9} {:<17} {:>7}  {}", r.id, r.expires_at.format("%Y-%m-%d %H:%M"), r.matched, r.owner)?;
+    }
+    if reports.iter().any(|r| r.state == suppressions::State::Expired) {
+        outln!("Expired exceptions hide nothing: their matches above are reported as findings. Renew or remove them.")?;
+    }
+    Ok(())
+}
+
 /// A lake folder the user named must exist: a typo in a scheduled job must not look green.
 fn existing_lake(lake: &Path) -> Result<()> {
     if lake.join("events").is_dir() || lake.join("findings").is_dir() {
@@ -234,12 +300,12 @@ fn existing_lake(lake: &Path) -> Result<()> {
 /// `cloudsift detect`.
 pub fn detect(a: &DetectArgs) -> Result<i32> {
     existing_lake(&a.lake)?;
-    let (config, catalog) = match &a.pipeline {
+    let (config, catalog, exceptions) = match &a.pipeline {
         Some(path) => {
             let p = Pipeline::load(path)?;
-            (analytics_config(&p)?, load_catalog(&p.catalog_extra)?)
+            (analytics_config(&p)?, load_catalog(&p.catalog_extra)?, p.suppressions)
         }
-        None => (AnalyticsConfig::default(), Catalog::load_builtin()?),
+        None => (AnalyticsConfig::default(), Catalog::load_builtin()?, Vec::new()),
     };
     if a.window_hours == 0 {
         return Err(Error::config("--window-hours", "must be at least 1"));
@@ -249,10 +315,13 @@ pub fn detect(a: &DetectArgs) -> Result<i32> {
     let lake_loc = Location::parse_output(&a.lake.to_string_lossy(), &[])?;
     let _lock = lake::LakeLock::acquire(&lake_loc, &run_uid, super::LOCK_TTL)?;
     let ctx = DetectContext { lake_root: &a.lake, as_of, window: Duration::hours(i64::from(a.window_hours)), catalog: &catalog, config: &config, run_uid: &run_uid };
-    let found = analytics::run_all(&ctx)?;
+    let mut found = analytics::run_all(&ctx)?;
+    let reports = suppressions::apply(&exceptions, &mut found, as_of);
+    warn_exceptions(&reports);
     findings::write_findings(&a.lake, &found)?;
     let window = format!("{} .. {}", ctx.window_start().format("%Y-%m-%d %H:%M"), as_of.format("%Y-%m-%d %H:%M UTC"));
     print_detect_summary(&found, &window, &a.lake)?;
+    print_exceptions(&reports)?;
     Ok(exit_code(&found, a.fail_on, 0))
 }
 

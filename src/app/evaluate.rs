@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 
 use super::detect::{execute, RunOutcome};
 use super::{errln, exit, outln};
+use crate::catalog::Catalog;
 use crate::cli::EvaluateArgs;
 use crate::evaluate;
 use crate::generate::{AttackLabel, GenerateOptions};
@@ -21,6 +22,9 @@ const GENERATED: &[(&str, Option<LogFormat>)] = &[
     ("AWSLogs", Some(LogFormat::CloudTrail)),
     ("Microsoft365", Some(LogFormat::M365Audit)),
     ("EntraID", None),
+    // Activity and Key Vault records side by side, detected per record.
+    ("Azure", None),
+    ("GCP", Some(LogFormat::GcpAudit)),
 ];
 
 /// `cloudsift evaluate`.
@@ -56,6 +60,9 @@ pub fn run(a: &EvaluateArgs, quiet: bool) -> Result<i32> {
     let alert_at = super::detect::severity_of(a.alert_at);
     let scores = evaluate::score(&labels, &found, alert_at);
     let principal_days = evaluate::active_principal_days(&lake_root)?;
+    let catalog = if pipeline.catalog_extra.is_empty() { Catalog::load_builtin()? } else { Catalog::load_dirs(&pipeline.catalog_extra)? };
+    let naive_alerts = evaluate::naive::alerts(&lake_root, &catalog)?;
+    let naive = evaluate::naive::score(&labels, &naive_alerts);
     if a.json {
         let v = serde_json::json!({
             "days": a.days, "seed": a.seed, "scale": a.scale, "end": a.end,
@@ -68,6 +75,11 @@ pub fn run(a: &EvaluateArgs, quiet: bool) -> Result<i32> {
                 "false_alerts_per_1k_principal_days": if principal_days > 0 { s.false_alerts() as f64 * 1000.0 / principal_days as f64 } else { 0.0 },
                 "findings": s.findings,
             })).collect::<Vec<_>>(),
+            "naive_mean_3sd": naive.iter().map(|n| serde_json::json!({
+                "analytic": n.analytic, "attacks": n.attacks, "detected": n.detected,
+                "alerts": n.alerts, "true_alerts": n.true_alerts, "false_alerts": n.false_alerts(),
+                "false_alerts_per_1k_principal_days": if principal_days > 0 { n.false_alerts() as f64 * 1000.0 / principal_days as f64 } else { 0.0 },
+            })).collect::<Vec<_>>(),
         });
         outln!("{v}")?;
     } else {
@@ -76,6 +88,8 @@ pub fn run(a: &EvaluateArgs, quiet: bool) -> Result<i32> {
             a.days, a.end, a.seed, a.scale, total.written, labels.len()
         )?;
         super::emit(&evaluate::render(&scores, principal_days, alert_at))?;
+        outln!("")?;
+        super::emit(&evaluate::render_comparison(&scores, &naive, principal_days))?;
     }
     Ok(if total.quarantined > 0 { exit::QUARANTINED } else { exit::OK })
 }
@@ -84,12 +98,12 @@ pub fn run(a: &EvaluateArgs, quiet: bool) -> Result<i32> {
 /// (a pipeline file) when given, and the generator's user directory and change-request
 /// table filled in where that file does not set them.
 fn evaluation_pipeline(gen: &Path, lake: &Path, settings_from: Option<&Path>) -> Result<Pipeline> {
-    let (analytics, catalog_extra) = match settings_from {
+    let (analytics, catalog_extra, suppressions) = match settings_from {
         Some(p) => {
             let p = Pipeline::load(p)?;
-            (p.analytics, p.catalog_extra)
+            (p.analytics, p.catalog_extra, p.suppressions)
         }
-        None => (toml::Table::new(), Vec::new()),
+        None => (toml::Table::new(), Vec::new(), Vec::new()),
     };
     let sources = GENERATED
         .iter()
@@ -106,6 +120,7 @@ fn evaluation_pipeline(gen: &Path, lake: &Path, settings_from: Option<&Path>) ->
         catalog_extra,
         analytics,
         storage_options: Vec::new(),
+        suppressions,
     };
     super::generated_analytics_settings(&mut pipeline.analytics, gen);
     Ok(pipeline)

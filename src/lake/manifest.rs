@@ -34,7 +34,8 @@ fn version_of(meta: &ObjectMeta) -> String {
     meta.e_tag.clone().unwrap_or_else(|| meta.last_modified.to_rfc3339())
 }
 
-/// Everything the lake's runs have processed.
+/// Everything the lake's runs have processed. Loading reads only complete `*.jsonl`
+/// objects.
 #[derive(Debug, Default)]
 pub struct Manifest {
     seen: HashSet<(String, u64, String)>,
@@ -48,6 +49,11 @@ impl Manifest {
     pub fn load(lake: &Location) -> Result<Self> {
         let mut seen = HashSet::new();
         for (rel, _) in lake.list_rel("state/manifest")? {
+            // A local put killed half-way leaves its staging file (`<name>.jsonl#1`) beside
+            // the real ones: it is not a manifest, and its last line may be cut.
+            if !rel.ends_with(".jsonl") {
+                continue;
+            }
             let Some(bytes) = lake.get_rel(&rel)? else { continue };
             for (n, line) in String::from_utf8_lossy(&bytes).lines().enumerate() {
                 if line.trim().is_empty() {
@@ -79,5 +85,30 @@ impl Manifest {
             text.push('\n');
         }
         lake.put(&format!("state/manifest/{run_uid}.jsonl"), Bytes::from(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(key: &str, size: u64, etag: &str) -> ObjectMeta {
+        ObjectMeta { location: key.into(), last_modified: chrono::Utc::now(), size, e_tag: Some(etag.into()), version: None }
+    }
+
+    /// Regression (crash test): a run SIGKILLed while the local store was writing its
+    /// manifest left `state/manifest/<run>.jsonl#1` with a cut last line, and every later
+    /// run failed to load the manifest.
+    #[test]
+    fn staging_files_of_a_killed_put_are_not_read_and_a_new_etag_is_new() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Location::parse_output(dir.path().to_str().unwrap(), &[]).unwrap();
+        let m = meta("a.json", 10, "\"e1\"");
+        Manifest::append(&lake, "run-1", &[ManifestEntry::new("s3://b/a.json", &m, "run-1")]).unwrap();
+        std::fs::write(dir.path().join("state/manifest/run-2.jsonl#1"), "{\"object\":\"s3://b/x.json\",\"si").unwrap();
+        let loaded = Manifest::load(&lake).unwrap();
+        assert!(loaded.contains("s3://b/a.json", &m));
+        assert!(!loaded.contains("s3://b/a.json", &meta("a.json", 10, "\"e2\"")));
+        assert!(!loaded.contains("s3://b/a.json", &meta("a.json", 11, "\"e1\"")));
     }
 }

@@ -14,6 +14,8 @@ pub mod cloudtrail;
 mod csv_rows;
 pub mod detect;
 pub mod entra;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod gcp_audit;
 pub mod json;
 pub mod keyvault;

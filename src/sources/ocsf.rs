@@ -2,12 +2,19 @@
 //! 1.0–1.x JSON shapes (Security Lake source version 1 wrote OCSF `1.0.0-rc.2`, where API
 //! Activity was class 3005; version 2 writes OCSF 1.1+).
 //!
-//! Only JSON records are read here (JSON lines, arrays, single documents; framing is
-//! [`super::read`]'s). Security Lake's own Parquet objects are not read by this release.
+//! Two shapes, one mapping: JSON records (JSON lines, arrays, single documents; framing is
+//! [`super::read`]'s) and Security Lake's own Parquet objects
+//! (`ext/<source>/<version>/region=…/accountId=…/eventDay=…/*.parquet`, `*.gz.parquet`;
+//! zstd, snappy or gzip), which [`parquet`] reads row group by row group, turning each row
+//! into the JSON record Security Lake would have written ([`arrow_json`]: structs → objects,
+//! lists → arrays, `map<string,string>` → object, timestamps → RFC 3339 UTC text) before
+//! [`normalise_value`] maps it exactly as a JSON record. A Parquet row's locator is
+//! `record:N`, N its 0-based row in the object; an object without a `class_uid` column is
+//! quarantined `not_ocsf`, an unreadable one (or row group) `invalid_parquet`.
 //!
 //! | column | from |
 //! |---|---|
-//! | `time` | `time` (epoch milliseconds, number or digit text); else `time_dt` (ISO 8601 text). None → quarantined `missing_time`; unparsable → `invalid_time` |
+//! | `time` | `time` (epoch milliseconds, number or digit text, or a Parquet timestamp column); else `time_dt` (ISO 8601 text or timestamp column). None → quarantined `missing_time`; unparsable → `invalid_time` |
 //! | `event_uid` | `metadata.uid` (Security Lake copies CloudTrail's `eventID` there). None → `missing_metadata_uid` |
 //! | `provider` | `cloud.provider` lower-cased (`AWS` → `aws`, `Azure` → `azure`, `GCP` → `gcp`). None → `missing_cloud_provider`; another cloud → `unsupported_cloud_provider` |
 //! | `account_uid` | `cloud.account.uid` (1.1+); else `cloud.account_uid` (1.0); else `unmapped.recipientAccountId`. None → `missing_cloud_account_uid` |
@@ -19,9 +26,9 @@
 //! | `status` | [`status`]: `status_id` (1 success, 2 failure, 0 / 99 unknown), else the `status` word; `status_raw` = `status`, else `status_id` |
 //! | `error_code` / `error_message` | `api.response.error` / `api.response.message` (or `error_message`); 1.0: `status_code` / `status_detail` when the status is not success |
 //! | `resource_uid` | first non-empty `resources[].uid` |
-//! | `request_params` | `api.request.data` as JSON text (a string holding a JSON object is unwrapped); else `unmapped.requestParameters` — nested, or rebuilt from flattened keys `unmapped["requestParameters.x.y"]` |
+//! | `request_params` | `api.request.data` as JSON text (a string holding a JSON object is unwrapped); else `unmapped.requestParameters` — nested, or rebuilt from flattened keys `unmapped["requestParameters.x.y"]` (Security Lake 1.0 Parquet: `unmapped` is a `map<string,string>` of such keys; 1.1+: JSON text, parsed first) |
 //! | `response_elements` | `api.response.data`; else `unmapped.responseElements` (nested or flattened, as above) |
-//! | `raw_event` | the record text when `keep_raw` |
+//! | `raw_event` | the record text when `keep_raw` (a Parquet row: its JSON, null fields left out) |
 //!
 //! Dedup key: (`provider`, `cloud.account.uid`, `metadata.uid`). For a Security Lake copy of a
 //! CloudTrail event this is (`aws`, `recipientAccountId`, `eventID`): the same key as the raw
@@ -55,15 +62,40 @@ impl Normaliser for Ocsf {
     }
 
     fn normalise<'a>(&self, record: &'a str, opts: &NormaliseOptions, out: &mut Vec<Event<'a>>) -> Result<(), Reject> {
-        let v: Value =
+        let mut v: Value =
             serde_json::from_str(record).map_err(|e| Reject::quarantine("invalid_json", format!("OCSF record: {e}")))?;
-        if !v.is_object() {
-            return Err(Reject::quarantine("invalid_json", "OCSF record is not a JSON object"));
-        }
-        check_class(&v)?;
-        out.push(build(&v, record, opts)?);
-        Ok(())
+        normalise_value(&mut v, record, opts, out)
     }
+}
+
+/// Maps one OCSF record already held as JSON: the one mapping behind both the JSON reader
+/// ([`Ocsf`]) and the Parquet reader ([`parquet`]), so the two shapes cannot drift.
+///
+/// `record` is the record's text, kept in `raw_event` when `opts.keep_raw` (the Parquet
+/// reader passes `""` when it is not kept). An `unmapped` given as a string holding a JSON
+/// object (Security Lake 1.1+ Parquet writes it that way) is replaced by that object in `v`.
+///
+/// # Errors
+/// A [`Reject`]: `invalid_json` when `v` is not an object, `not_api_activity` (skip) for
+/// another class, `missing_*` / `invalid_time` / `unsupported_cloud_provider` as in the
+/// module table.
+pub(crate) fn normalise_value<'a>(
+    v: &mut Value,
+    record: &'a str,
+    opts: &NormaliseOptions,
+    out: &mut Vec<Event<'a>>,
+) -> Result<(), Reject> {
+    let Some(obj) = v.as_object_mut() else {
+        return Err(Reject::quarantine("invalid_json", "OCSF record is not a JSON object"));
+    };
+    if let Some(Value::String(s)) = obj.get("unmapped") {
+        if let Ok(inner @ Value::Object(_)) = serde_json::from_str::<Value>(s) {
+            obj.insert("unmapped".to_owned(), inner);
+        }
+    }
+    check_class(v)?;
+    out.push(build(v, record, opts)?);
+    Ok(())
 }
 
 /// Text of the value at a path of object keys: strings (non-blank), numbers and booleans.
@@ -401,5 +433,9 @@ fn actor(e: &mut Event<'_>, v: &Value) {
     }
 }
 
+mod arrow_json;
+pub(crate) mod parquet;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) mod testkit;

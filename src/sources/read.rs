@@ -6,7 +6,8 @@
 //! (`{"Records":[...]}`, `{"records":[...]}`, `{"value":[...]}` or one record) unless more
 //! values follow on later lines (JSON lines); a leading `[` is a JSON array of records;
 //! anything else is CSV (Excel's `sep=` line honoured). UTF-8 and UTF-16 LE byte-order
-//! marks are honoured.
+//! marks are honoured. A Parquet object (`PAR1` magic, plain or inside gzip, or a damaged
+//! `*.parquet`) is read row group by row group as Security Lake OCSF ([`super::ocsf::parquet`]).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::detect::{self, Document};
+use super::ocsf::parquet;
 use super::{normaliser, Locator, NormaliseOptions, Reject, Sink};
 use crate::event::Event;
 use crate::schema::LogFormat;
@@ -87,9 +89,8 @@ fn read_into(name: &str, data: &[u8], opts: &ReadOptions, sink: &mut dyn Sink) {
         };
         return sink.reject(&r, Locator::File, None);
     }
-    if data.starts_with(b"PAR1") {
-        let r = Reject::quarantine("format_not_supported", "a Parquet object (e.g. Amazon Security Lake OCSF); this release reads OCSF as JSON only");
-        return sink.reject(&r, Locator::File, None);
+    if parquet::is_parquet(name, data) {
+        return parquet::read(name, data, opts, sink);
     }
     let inflated;
     let bytes: &[u8] = if data.starts_with(&[0x1f, 0x8b]) {
@@ -105,6 +106,9 @@ fn read_into(name: &str, data: &[u8], opts: &ReadOptions, sink: &mut dyn Sink) {
     };
     if bytes.is_empty() {
         return sink.reject(&Reject::quarantine("empty_object", "gzip stream holds 0 bytes"), Locator::File, None);
+    }
+    if bytes.starts_with(b"PAR1") {
+        return parquet::read(name, bytes, opts, sink);
     }
     let text = match decode_text(bytes) {
         Ok(t) => t,
@@ -187,7 +191,8 @@ fn utf8_error(e: std::str::Utf8Error) -> Reject {
 }
 
 fn frame(text: &str, opts: &ReadOptions, sink: &mut dyn Sink) {
-    let body = text.trim_start();
+    // A second byte-order mark (UTF-8 text with a BOM re-saved as UTF-16) is not content.
+    let body = text.trim_start_matches('\u{feff}').trim_start();
     match body.as_bytes().first() {
         Some(b'{') => frame_object(body, opts, sink),
         Some(b'[') => match serde_json::from_str::<Vec<&RawValue>>(body) {

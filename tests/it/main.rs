@@ -1,13 +1,27 @@
 //! The one integration-test binary: golden runs of the `cloudsift` executable.
 //!
 //! - `cli`: exit codes, `--help`, the `normalize` contract on small inputs.
+//! - `corrupt`: a corpus with ~1% damaged files is fully accounted for.
+//! - `crash`: runs SIGKILLed at random points, then resumed.
+//! - `evaluate`: recall, precision and the naive baseline on the generated estate.
+//! - `exceptions`: `[[suppressions]]` / `[[allowlist]]` in force and expired.
+//! - `export`: export (ocsf/csv/jsonl) and explain; OCSF 1.8.0 validation via scripts/ocsf/validate.py.
 //! - `microsoft`: Microsoft 365 / Entra ID samples, late records, recorded stories.
+//! - `ocsf_parquet`: Amazon Security Lake Parquet beside raw CloudTrail.
+//! - `storage`: runs on S3 (moto) and Azure Blob (Azurite) started by scripts/storage-servers.sh.
 //! - `pipeline`: ingest → lake → detect → findings on real samples (skipped cleanly when
 //!   `../shared/data/real` is absent).
 
 mod cli;
+mod corrupt;
+mod crash;
+mod evaluate;
+mod exceptions;
+mod export;
 mod microsoft;
+mod ocsf_parquet;
 mod pipeline;
+mod storage;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

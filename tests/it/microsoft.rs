@@ -98,21 +98,3 @@ fn sentinel_lab_compromised_user_story_is_found() {
     assert!(rules.iter().all(|f| f["severity"] == "high"), "{rules:#?}");
     assert!(rules.iter().any(|f| f["description"].as_str().unwrap().contains("covid")));
 }
-
-/// `cloudsift evaluate` on the generated tenant (30 days, seed 7): every labelled attack of
-/// the four Microsoft analytics is detected at medium or above (recall 1.0) and none of
-/// their alerts is false (precision 1.0). Figures in README.
-#[test]
-fn generated_tenant_attacks_are_found() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run(&["evaluate", "--work", dir.path().to_str().unwrap(), "--json", "-q"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["quarantined"], 0);
-    let by: std::collections::HashMap<&str, &serde_json::Value> = v["analytics"].as_array().unwrap().iter().map(|a| (a["analytic"].as_str().unwrap(), a)).collect();
-    for (analytic, attacks) in [("session_anomaly", 1), ("file_access_anomaly", 1), ("mail_forwarding_rule", 2), ("conditional_access_change", 2)] {
-        let a = by.get(analytic).unwrap_or_else(|| panic!("{analytic} missing from {v}"));
-        assert_eq!((a["attacks"].as_u64(), a["detected"].as_u64()), (Some(attacks), Some(attacks)), "{a}");
-        assert_eq!(a["false_alerts"], 0, "{a}");
-    }
-}

@@ -166,3 +166,40 @@ fn critical_resources_come_from_the_pipeline_toml() {
     assert!(toml::from_str::<ServiceChangeUnexpectedInitiatorConfig>("[[critical_resources]]\nname='x'\n").is_err());
     assert_eq!(ServiceChangeUnexpectedInitiatorConfig::default().critical_resources.len(), 9);
 }
+
+/// A first change covered by a change request (initiator, time, target = the service) is
+/// written suppressed with the ticket; the same change outside the ticket's hours is an
+/// alert. Found by `cloudsift evaluate --days 60`: the tenant's ticketed conditional-access
+/// changes were medium "first change" alerts.
+#[test]
+fn a_ticketed_first_change_is_suppressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let tickets = dir.path().join("cr.csv");
+    let mut lab = Lab::new();
+    let s = lab.start();
+    let at = |us: i64| signal::time(us).to_rfc3339();
+    std::fs::write(&tickets, format!("ticket_id,actor,target,start,end\nCHG-7,arn:aws:iam::111122223333:user/alice,events.amazonaws.com,{},{}\n", at(s + HOUR_US), at(s + 3 * HOUR_US))).unwrap();
+    lab.config.service_change_unexpected_initiator.change_requests = Some(tickets.clone());
+    let mut events = seeded(&lab, 30);
+    events.push(ev(Provider::Aws, "e1", s + 2 * HOUR_US, alice(), "events.amazonaws.com", "PutRule"));
+    lab.write(&events);
+    let found = run(&lab.ctx()).unwrap();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].suppressed, "{:#?}", found[0]);
+    assert!(found[0].suppression_reason.as_deref().unwrap().starts_with("change request CHG-7"));
+
+    let mut late = Lab::new();
+    late.config.service_change_unexpected_initiator.change_requests = Some(tickets);
+    let mut events = seeded(&late, 30);
+    events.push(ev(Provider::Aws, "e1", late.start() + 5 * HOUR_US, alice(), "events.amazonaws.com", "PutRule"));
+    late.write(&events);
+    let found = run(&late.ctx()).unwrap();
+    assert_eq!((found.len(), found[0].suppressed, found[0].severity), (1, false, Severity::Medium));
+
+    // A missing table is an error naming this analytic's key.
+    let mut bad = Lab::new();
+    bad.config.service_change_unexpected_initiator.change_requests = Some(dir.path().join("nope.csv"));
+    bad.write(&seeded(&bad, 30));
+    let e = run(&bad.ctx()).unwrap_err().to_string();
+    assert!(e.contains("analytics.service_change_unexpected_initiator.change_requests") && e.contains("nope.csv"), "{e}");
+}

@@ -101,7 +101,7 @@ impl Selection {
             return Ok(None);
         };
         let ops = tagged_operations(ctx.lake_root, all.clone(), ctx.catalog, tag)?;
-        let tagged = profiles::tagged_events(ctx.lake_root, all.clone(), &ops, &ROW_COLUMNS)?;
+        let tagged = profiles::tagged_events(ctx.lake_root, all.clone().filter(one_record_per_operation()), &ops, &ROW_COLUMNS)?;
         Ok(Some(Selection { ops, all, tagged, lookback_start, window_start, as_of: ctx.as_of }))
     }
 
@@ -136,6 +136,19 @@ impl Selection {
         let df = profiles::collect(lake_root, self.between(lf, from, to).select(select))?;
         rows_of(&df)
     }
+}
+
+/// Keeps one record per Azure Resource Manager operation: ARM logs an action as `Started`
+/// (sometimes also `Accepted`) and then `Succeeded` / `Failed`, each its own event with one
+/// `correlationId`, so counting rows would count one `listKeys` two or three times. The
+/// interim records are dropped and the terminal one counted; other sources log an
+/// operation once, and their rows all pass (a NULL `status_raw` included).
+/// Source: Azure Monitor activity log schema, "status" / "subStatus"
+/// (<https://learn.microsoft.com/en-us/azure/azure-monitor/essentials/activity-log-schema>).
+pub fn one_record_per_operation() -> Expr {
+    let raw = col(s::STATUS_RAW).str().to_lowercase();
+    let interim = ["started", "start", "accepted", "accept"].into_iter().map(|v| raw.clone().eq(lit(v))).reduce(|a, b| a.or(b)).expect("four states");
+    col(s::LOG_FORMAT).eq(lit(crate::schema::LogFormat::AzureActivity.as_str())).and(interim).fill_null(lit(false)).not()
 }
 
 /// Tagged operations: the profile's query, which honours `service = "*"` entries.

@@ -169,6 +169,29 @@ fn hourly_aggregates_and_window_rows_from_a_lake() {
     assert_eq!(series(Some(a), t0 / HOUR_US - 1, t0 / HOUR_US + 2, |x| x.count), vec![0, 4, 0]);
 }
 
+/// One Azure `listKeys` logged as Started, Accepted and Succeeded (three events, one
+/// correlationId) counts once; a CloudTrail event whose `status_raw` is unset still counts.
+#[test]
+fn azure_started_accepted_succeeded_count_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = at(2024, 3, 14, 10, 0);
+    let sub = "8f1c2b3a-0000-4000-8000-000000000001";
+    let mut events = Vec::new();
+    for (i, state) in ["Started", "Accepted", "Succeeded", "Start", "Success"].iter().enumerate() {
+        let mut e = event(Provider::Azure, sub, &format!("z{i}"), t0 + i as i64, Some("eve@contoso.com"), ActorType::User, "Microsoft.Storage", "Microsoft.Storage/storageAccounts/listKeys/action");
+        e.status_raw = Some(state.to_string().into());
+        events.push(e);
+    }
+    events.push(event(Provider::Aws, "111122223333", "a0", t0, Some("arn:aws:iam::111122223333:user/a"), ActorType::IamUser, "secretsmanager.amazonaws.com", "GetSecretValue"));
+    lake(dir.path(), &events);
+    let catalog = crate::catalog::Catalog::load_builtin().unwrap();
+    let config = crate::analytics::AnalyticsConfig::default();
+    let ctx = crate::analytics::DetectContext { lake_root: dir.path(), as_of: utc_of(at(2024, 3, 15, 0, 0)), window: chrono::Duration::hours(24), catalog: &catalog, config: &config, run_uid: "r" };
+    let sel = Selection::load(&ctx, "secret_read", 7, chrono::Duration::zero()).unwrap().unwrap();
+    let rows = sel.window_rows(dir.path()).unwrap();
+    assert_eq!(rows.iter().map(|r| r.event_uid.as_str()).collect::<Vec<_>>(), ["a0", "z2", "z4"]);
+}
+
 fn utc_of(us: i64) -> chrono::DateTime<chrono::Utc> {
     time(us)
 }
