@@ -131,6 +131,7 @@
 mod activity;
 mod attacks;
 mod cloud;
+mod json;
 mod ops;
 mod org;
 mod record;

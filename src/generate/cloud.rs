@@ -75,7 +75,7 @@ mod attacks;
 mod azure;
 mod estate;
 mod gcp;
-mod json;
+use super::json;
 
 use std::collections::BTreeMap;
 use std::path::Path;

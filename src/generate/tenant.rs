@@ -62,7 +62,7 @@ mod activity;
 mod attacks;
 mod automation;
 mod entra;
-mod json;
+use super::json;
 mod people;
 mod planned;
 mod records;

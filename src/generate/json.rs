@@ -1,7 +1,8 @@
-//! A small ordered JSON writer for the tenant's records.
+//! A small ordered JSON writer for the generated Microsoft, Azure and Google records.
 //!
-//! The crate's `serde_json` sorts object keys (no `preserve_order`), while Microsoft's
-//! services write keys in their own order (`CreationTime`, `Id`, `Operation`, ...). Records
+//! The crate's `serde_json` sorts object keys (no `preserve_order`), while the services
+//! write keys in their own order (`CreationTime`, `Id`, `Operation`, ...; `time`,
+//! `resourceId`, ...; `protoPayload`, `insertId`, ...). Records
 //! are written key by key here so that the files read like the real ones; strings are
 //! escaped by `serde_json`, so the output is always valid JSON.
 
@@ -99,10 +100,42 @@ impl<'a> Obj<'a> {
         self
     }
 
+    /// `"k":<json>`: `json` must be valid JSON text (an object's members are written
+    /// with [`Obj::members`]).
+    pub(crate) fn raw(&mut self, k: &str, json: &str) -> &mut Self {
+        self.key(k).extend_from_slice(json.as_bytes());
+        self
+    }
+
+    /// Appends members given as JSON text without braces (`"a":1,"b":"x"`).
+    pub(crate) fn members(&mut self, text: &str) -> &mut Self {
+        if text.is_empty() {
+            return self;
+        }
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.extend_from_slice(text.as_bytes());
+        self
+    }
+
+    /// `"k":[{...}]`: a one-element array of the object written by `f`.
+    pub(crate) fn a1(&mut self, k: &str, f: impl FnOnce(&mut Obj<'_>)) -> &mut Self {
+        self.a(k, |a| {
+            a.o(f);
+        })
+    }
+
     /// Writes `}`.
     pub(crate) fn close(self) {
         self.out.push(b'}');
     }
+}
+
+/// A JSON string literal of `s`.
+pub(crate) fn lit(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serialises")
 }
 
 impl Arr<'_> {
