@@ -326,6 +326,56 @@ pub fn tagged_events(
     Ok(Some(rows.lazy().filter(exact)))
 }
 
+/// One tagged record read by [`tagged_records`]: its `time` and the text of the columns
+/// asked for.
+#[derive(Debug, Clone)]
+pub struct Record<'c> {
+    /// `time`, µs since the epoch (UTC).
+    pub t: i64,
+    cols: &'c [&'c str],
+    cells: Vec<Option<String>>,
+}
+
+impl Record<'_> {
+    fn at(&self, name: &str) -> usize {
+        self.cols.iter().position(|c| *c == name).unwrap_or_else(|| panic!("column {name} was not selected"))
+    }
+
+    /// The column's text (`None` for NULL). Panics when `name` was not selected: a
+    /// programming error, not a data one.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.cells[self.at(name)].as_deref()
+    }
+
+    /// Moves the column's text out (later reads give `None`).
+    pub fn take(&mut self, name: &str) -> Option<String> {
+        let i = self.at(name);
+        self.cells[i].take()
+    }
+}
+
+/// The tagged events of `lf` (see [`tagged_events`]) as records of the string columns
+/// `cols` plus `time`, in scan order.
+///
+/// # Errors
+/// [`Error::Lake`] for unreadable lake files or a column that is not text.
+pub fn tagged_records<'c>(lake_root: &Path, lf: LazyFrame, ops: &[TaggedOperation], cols: &'c [&'c str]) -> Result<Vec<Record<'c>>> {
+    let Some(tagged) = tagged_events(lake_root, lf, ops, cols)? else {
+        return Ok(Vec::new());
+    };
+    let mut select: Vec<Expr> = cols.iter().map(|c| col(*c)).collect();
+    select.push(time_us());
+    let df = collect(lake_root, tagged.select(select))?;
+    let mut columns = Vec::with_capacity(cols.len());
+    for name in cols {
+        columns.push(strings(&df, name)?.into_iter());
+    }
+    Ok(ints(&df, T)?
+        .into_iter()
+        .map(|t| Record { t, cols, cells: columns.iter_mut().map(|c| c.next().flatten()).collect() })
+        .collect())
+}
+
 /// Earliest `time` (µs) per value of the string column `key` (`actor_uid`,
 /// `account_uid`, ...) among the rows of `lf`; NULL keys are skipped.
 pub fn first_seen(lake_root: &Path, lf: LazyFrame, key: &str) -> Result<HashMap<String, i64>> {

@@ -73,7 +73,7 @@ use serde::Deserialize;
 
 use super::{most_common, union_techniques, DetectContext};
 use crate::findings::{finding_uid, Finding, Severity};
-use crate::profiles::{self, HOUR_US, T};
+use crate::profiles::{self, HOUR_US};
 use crate::schema as s;
 use crate::{Error, Result};
 
@@ -483,33 +483,8 @@ fn read_items(
         s::REQUEST_PARAMS,
         s::RAW_EVENT,
     ];
-    let Some(tagged) = profiles::tagged_events(ctx.lake_root, lf, ops, &cols)? else {
-        return Ok(Vec::new());
-    };
-    let mut select: Vec<Expr> = cols.iter().map(|c| col(*c)).collect();
-    select.push(profiles::time_us());
-    let df = profiles::collect(ctx.lake_root, tagged.select(select))?;
-    let mut c: HashMap<&str, Vec<Option<String>>> = HashMap::new();
-    for name in cols {
-        c.insert(name, profiles::strings(&df, name)?);
-    }
-    let ts = profiles::ints(&df, T)?;
-    let mut take = |n: &str, i: usize| c.get_mut(n).and_then(|v| v[i].take());
-    struct Raw {
-        t: i64,
-        cells: Vec<Option<String>>,
-    }
-    let raws: Vec<Raw> = ts
-        .iter()
-        .enumerate()
-        .map(|(i, &t)| Raw {
-            t,
-            cells: cols.iter().map(|n| take(n, i)).collect(),
-        })
-        .collect();
-    let at = |r: &Raw, name: &str| {
-        r.cells[cols.iter().position(|c| *c == name).expect("selected")].clone()
-    };
+    let raws = profiles::tagged_records(ctx.lake_root, lf, ops, &cols)?;
+    let at = |r: &profiles::Record, name: &str| r.get(name).map(str::to_string);
     // Policies the tenant's Conditional Access records name (ids and display names), so a
     // Core Directory record about one of them counts even without a telling name.
     let mut known: HashSet<(String, String)> = HashSet::new();

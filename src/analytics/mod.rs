@@ -324,8 +324,19 @@ pub(crate) mod testlake {
     }
 
     /// Writes events as `events/provider=P/date=D/part-0.parquet`, one file per provider and
-    /// day, without deduplication (Panther fixtures reuse ids).
+    /// day, without deduplication (Panther fixtures reuse ids); a second call replaces the
+    /// partitions it writes.
     pub fn write_lake(root: &Path, events: &[Event<'_>]) {
+        write_parts(root, events, || "part-0.parquet".to_string());
+    }
+
+    /// As [`write_lake`], but each call writes new files (`part-N.parquet`), so calls add up.
+    pub fn append_lake(root: &Path, events: &[Event<'_>]) {
+        static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        write_parts(root, events, || format!("part-{}.parquet", FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
+    }
+
+    fn write_parts(root: &Path, events: &[Event<'_>], name: impl Fn() -> String) {
         let mut by_day: BTreeMap<(String, String), Vec<&Event<'_>>> = BTreeMap::new();
         for e in events {
             let date = crate::event::date_and_hour_of_week(e.time).0;
@@ -339,7 +350,7 @@ pub(crate) mod testlake {
                 b.push(e, "test.json", &format!("record:{i}"), "run-ingest");
             }
             let batch = b.finish();
-            let file = std::fs::File::create(dir.join("part-0.parquet")).unwrap();
+            let file = std::fs::File::create(dir.join(name())).unwrap();
             let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
             w.write(&batch).unwrap();
             w.close().unwrap();

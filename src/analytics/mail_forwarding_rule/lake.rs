@@ -9,7 +9,7 @@ use super::parse::{self, Kind};
 use super::tenant::{self, TenantDomains};
 use super::Row;
 use crate::analytics::DetectContext;
-use crate::profiles::{self, T};
+use crate::profiles;
 use crate::schema as s;
 use crate::Result;
 
@@ -33,28 +33,19 @@ pub(super) fn read_rows(
         s::REQUEST_PARAMS,
         s::RAW_EVENT,
     ];
-    let Some(tagged) = profiles::tagged_events(ctx.lake_root, lf, ops, &cols)? else {
-        return Ok(Vec::new());
-    };
-    let mut select: Vec<Expr> = cols.iter().map(|c| col(*c)).collect();
-    select.push(profiles::time_us());
-    let df = profiles::collect(ctx.lake_root, tagged.select(select))?;
-    let mut c: HashMap<&str, Vec<Option<String>>> = HashMap::new();
-    for name in cols {
-        c.insert(name, profiles::strings(&df, name)?);
-    }
-    let ts = profiles::ints(&df, T)?;
-    let mut take = |n: &str, i: usize| c.get_mut(n).and_then(|v| v[i].take());
-    let mut rows = Vec::with_capacity(ts.len());
-    for (i, &t) in ts.iter().enumerate() {
-        let operation = take(s::OPERATION, i).unwrap_or_default();
+    let records = profiles::tagged_records(ctx.lake_root, lf, ops, &cols)?;
+    let mut rows = Vec::with_capacity(records.len());
+    for mut r in records {
+        let t = r.t;
+        let mut take = |n: &str| r.take(n);
+        let operation = take(s::OPERATION).unwrap_or_default();
         let Some(kind) = Kind::of(&operation) else {
             continue;
         };
         let (request, resource, raw) = (
-            take(s::REQUEST_PARAMS, i),
-            take(s::RESOURCE_UID, i),
-            take(s::RAW_EVENT, i),
+            take(s::REQUEST_PARAMS),
+            take(s::RESOURCE_UID),
+            take(s::RAW_EVENT),
         );
         let change = parse::parse(
             kind,
@@ -64,15 +55,15 @@ pub(super) fn read_rows(
         );
         rows.push(Row {
             t,
-            event_uid: take(s::EVENT_UID, i).unwrap_or_default(),
-            provider: take(s::PROVIDER, i).unwrap_or_default(),
-            account: take(s::ACCOUNT_UID, i).unwrap_or_default(),
-            actor: take(s::ACTOR_UID, i),
-            src_ip: take(s::SRC_IP, i),
-            user_agent: take(s::USER_AGENT, i),
-            service: take(s::SERVICE, i).unwrap_or_default(),
+            event_uid: take(s::EVENT_UID).unwrap_or_default(),
+            provider: take(s::PROVIDER).unwrap_or_default(),
+            account: take(s::ACCOUNT_UID).unwrap_or_default(),
+            actor: take(s::ACTOR_UID),
+            src_ip: take(s::SRC_IP),
+            user_agent: take(s::USER_AGENT),
+            service: take(s::SERVICE).unwrap_or_default(),
             operation,
-            status: take(s::STATUS, i).unwrap_or_default(),
+            status: take(s::STATUS).unwrap_or_default(),
             kind,
             change,
         });

@@ -1,15 +1,12 @@
 //! Test helpers for the signal analytics: events and lakes of any provider, and the
 //! labelled Panther rule tests (one lake per event, since Panther reuses event ids).
 
-use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::analytics::{AnalyticsConfig, DetectContext};
 use crate::catalog::Catalog;
-use crate::event::{Event, EventBatchBuilder};
+use crate::event::Event;
 use crate::findings::{Finding, Severity};
 use crate::profiles::HOUR_US;
 use crate::schema::{ActorType, LogFormat, Provider, Status};
@@ -63,31 +60,9 @@ pub fn ev(
     e
 }
 
-static FILES: AtomicUsize = AtomicUsize::new(0);
-
 /// Writes events as `events/provider=P/date=D/part-N.parquet` (one new file per provider
 /// and day per call, so calls add up).
-pub fn write_lake(root: &Path, events: &[Event<'_>]) {
-    let mut by: BTreeMap<(String, String), Vec<&Event<'_>>> = BTreeMap::new();
-    for e in events {
-        let date = crate::event::date_and_hour_of_week(e.time).0;
-        by.entry((e.provider.as_str().to_string(), date)).or_default().push(e);
-    }
-    for ((provider, date), evs) in by {
-        let dir = root.join(format!("events/provider={provider}/date={date}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut b = EventBatchBuilder::new();
-        for (i, e) in evs.iter().enumerate() {
-            b.push(e, "test.json", &format!("record:{i}"), "run-ingest");
-        }
-        let batch = b.finish();
-        let n = FILES.fetch_add(1, Ordering::Relaxed);
-        let file = std::fs::File::create(dir.join(format!("part-{n}.parquet"))).unwrap();
-        let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-        w.write(&batch).unwrap();
-        w.close().unwrap();
-    }
-}
+pub use crate::analytics::testlake::append_lake as write_lake;
 
 /// A temporary lake with the builtin catalogue and default settings, scored up to `as_of`
 /// over `window`.

@@ -1,12 +1,10 @@
-//! Test lakes of Microsoft 365 / Entra ID events (the shared `testlake::write_lake` writes
-//! AWS partitions only), and real samples normalised with the sources API.
+//! Test events of Microsoft 365 / Entra ID, and real samples normalised with the sources
+//! API; lakes are written with the shared `testlake::write_lake`.
 
-use std::collections::BTreeMap;
-use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::event::{Event, EventBatchBuilder};
+use crate::event::Event;
 use crate::schema::{ActorType, LogFormat, Provider, Status};
 
 /// Tenant of the synthetic events.
@@ -69,27 +67,7 @@ pub fn file(uid: &str, t: i64, actor: &str, ip: &str, file: &str, agent: &str) -
     e
 }
 
-/// Writes events as `events/provider=P/date=D/part-0.parquet`.
-pub fn write_lake(root: &Path, events: &[Event<'_>]) {
-    let mut parts: BTreeMap<(String, String), Vec<&Event<'_>>> = BTreeMap::new();
-    for e in events {
-        let date = crate::event::date_and_hour_of_week(e.time).0;
-        parts.entry((e.provider.as_str().to_string(), date)).or_default().push(e);
-    }
-    for ((provider, date), evs) in parts {
-        let dir = root.join(format!("events/provider={provider}/date={date}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut b = EventBatchBuilder::new();
-        for (i, e) in evs.iter().enumerate() {
-            b.push(e, "test.json", &format!("record:{i}"), "run-ingest");
-        }
-        let batch = b.finish();
-        let f = std::fs::File::create(dir.join("part-0.parquet")).unwrap();
-        let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), None).unwrap();
-        w.write(&batch).unwrap();
-        w.close().unwrap();
-    }
-}
+pub use crate::analytics::testlake::write_lake;
 
 /// Normalises a file under `../shared` with the sources API; `None` when absent.
 pub fn normalise_shared(rel: &str) -> Option<Vec<Event<'static>>> {
