@@ -42,7 +42,10 @@
 //!
 //! # Status table
 //! `status` absent, `{}` or `code` 0 → `success`; any other `code` (google.rpc.Code: 7
-//! PERMISSION_DENIED, 16 UNAUTHENTICATED, ...) → `failure`.
+//! PERMISSION_DENIED, 16 UNAUTHENTICATED, ...) → `failure`. The first entry of a
+//! long-running operation (`operation.first` true, `operation.last` not) without an error
+//! → `unknown`, `status_raw` [`OPERATION_FIRST`]: the operation has not ended, and volume
+//! analytics count it once, at its last entry.
 //!
 //! # Quarantine reasons
 //! `invalid_json`, `not_a_log_entry`, `missing_timestamp`, `invalid_timestamp`,
@@ -50,6 +53,9 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+/// `status_raw` of the first entry of a long-running operation that has not ended.
+pub const OPERATION_FIRST: &str = "operation.first";
 
 use serde_json::value::RawValue;
 
@@ -172,6 +178,15 @@ impl Normaliser for GcpAudit {
             e.error_message = status.as_ref().and_then(|s| s.text("message"));
         }
         e.status_raw = code;
+        // A long-running operation logs a first entry when it starts and a last one when it
+        // ends (`operation.first` / `operation.last`): the first has no outcome yet, so it is
+        // not a success, and counting analytics count the operation at its last entry.
+        let op = entry.obj("operation");
+        let marked = |k: &str| op.as_ref().and_then(|o| o.text(k)).is_some_and(|v| v == "true");
+        if marked("first") && !marked("last") && e.status == Status::Success {
+            e.status = Status::Unknown;
+            e.status_raw = Some(Cow::Borrowed(OPERATION_FIRST));
+        }
 
         e.resource_uid = pp.text("resourceName");
         e.request_params = pp.json("request").or_else(|| pp.json("serviceData"));

@@ -138,17 +138,24 @@ impl Selection {
     }
 }
 
-/// Keeps one record per Azure Resource Manager operation: ARM logs an action as `Started`
+/// Keeps one record per operation. Azure Resource Manager logs an action as `Started`
 /// (sometimes also `Accepted`) and then `Succeeded` / `Failed`, each its own event with one
-/// `correlationId`, so counting rows would count one `listKeys` two or three times. The
-/// interim records are dropped and the terminal one counted; other sources log an
-/// operation once, and their rows all pass (a NULL `status_raw` included).
-/// Source: Azure Monitor activity log schema, "status" / "subStatus"
-/// (<https://learn.microsoft.com/en-us/azure/azure-monitor/essentials/activity-log-schema>).
+/// `correlationId`; Google logs a long-running operation's first and last entries
+/// (`operation.first` / `.last`, normalised to `status_raw` =
+/// [`crate::sources::gcp_audit::OPERATION_FIRST`] for the first). Counting rows would count
+/// one `listKeys` or one Cloud Functions deploy two or three times, so the interim records
+/// are dropped and the terminal one counted; other rows all pass (a NULL `status_raw`
+/// included). Sources: Azure Monitor activity log schema, "status" / "subStatus"
+/// (<https://learn.microsoft.com/en-us/azure/azure-monitor/essentials/activity-log-schema>);
+/// Cloud Logging `LogEntryOperation`
+/// (<https://cloud.google.com/logging/docs/reference/v2/rest/v2/LogEntry#logentryoperation>).
 pub fn one_record_per_operation() -> Expr {
+    use crate::schema::LogFormat;
     let raw = col(s::STATUS_RAW).str().to_lowercase();
-    let interim = ["started", "start", "accepted", "accept"].into_iter().map(|v| raw.clone().eq(lit(v))).reduce(|a, b| a.or(b)).expect("four states");
-    col(s::LOG_FORMAT).eq(lit(crate::schema::LogFormat::AzureActivity.as_str())).and(interim).fill_null(lit(false)).not()
+    let azure_interim = ["started", "start", "accepted", "accept"].into_iter().map(|v| raw.clone().eq(lit(v))).reduce(|a, b| a.or(b)).expect("four states");
+    let azure = col(s::LOG_FORMAT).eq(lit(LogFormat::AzureActivity.as_str())).and(azure_interim);
+    let gcp = col(s::LOG_FORMAT).eq(lit(LogFormat::GcpAudit.as_str())).and(col(s::STATUS_RAW).eq(lit(crate::sources::gcp_audit::OPERATION_FIRST)));
+    azure.or(gcp).fill_null(lit(false)).not()
 }
 
 /// Tagged operations: the profile's query, which honours `service = "*"` entries.

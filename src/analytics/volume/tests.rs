@@ -192,6 +192,25 @@ fn azure_started_accepted_succeeded_count_once() {
     assert_eq!(rows.iter().map(|r| r.event_uid.as_str()).collect::<Vec<_>>(), ["a0", "z2", "z4"]);
 }
 
+/// A GCP long-running operation's first entry (`status_raw` `operation.first`) is not
+/// counted; its last entry is.
+#[test]
+fn gcp_long_running_operation_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = at(2024, 3, 14, 10, 0);
+    let mut first = event(Provider::Gcp, "p1", "g-first", t0, Some("ci@p1.iam.gserviceaccount.com"), ActorType::ServiceAccount, "compute.googleapis.com", "v1.compute.instances.list");
+    first.status = crate::schema::Status::Unknown;
+    first.status_raw = Some(crate::sources::gcp_audit::OPERATION_FIRST.into());
+    let last = event(Provider::Gcp, "p1", "g-last", t0 + 1, Some("ci@p1.iam.gserviceaccount.com"), ActorType::ServiceAccount, "compute.googleapis.com", "v1.compute.instances.list");
+    lake(dir.path(), &[first, last]);
+    let catalog = crate::catalog::Catalog::load_builtin().unwrap();
+    let config = crate::analytics::AnalyticsConfig::default();
+    let ctx = crate::analytics::DetectContext { lake_root: dir.path(), as_of: utc_of(at(2024, 3, 15, 0, 0)), window: chrono::Duration::hours(24), catalog: &catalog, config: &config, run_uid: "r" };
+    let sel = Selection::load(&ctx, "discovery", 7, chrono::Duration::zero()).unwrap().unwrap();
+    let rows = sel.window_rows(dir.path()).unwrap();
+    assert_eq!(rows.iter().map(|r| r.event_uid.as_str()).collect::<Vec<_>>(), ["g-last"]);
+}
+
 fn utc_of(us: i64) -> chrono::DateTime<chrono::Utc> {
     time(us)
 }

@@ -224,3 +224,21 @@ fn real_panther_rule_tests() {
         assert_ne!(e["operation"], json!(""));
     }
 }
+
+/// A long-running operation's first entry has no outcome yet: `unknown` with
+/// `status_raw` = `operation.first`; its last entry, a one-entry operation (first and
+/// last) and a first entry that already failed keep their outcome.
+#[test]
+fn long_running_operation_entries() {
+    let entry = |id: &str, op: &str, status: &str| {
+        format!(r#"{{"insertId":"{id}","logName":"projects/p1/logs/cloudaudit.googleapis.com%2Factivity","operation":{{"id":"op-1","producer":"cloudfunctions.googleapis.com",{op}}},"protoPayload":{{"@type":"type.googleapis.com/google.cloud.audit.AuditLog","authenticationInfo":{{"principalEmail":"ci@p1.iam.gserviceaccount.com"}},"serviceName":"cloudfunctions.googleapis.com","methodName":"google.cloud.functions.v2.FunctionService.CreateFunction"{status}}},"resource":{{"type":"cloud_function","labels":{{"project_id":"p1"}}}},"timestamp":"2024-01-15T08:02:00Z"}}"#)
+    };
+    let first = one(&entry("a", r#""first":true"#, ""));
+    assert_eq!((first["status"].as_str(), first["status_raw"].as_str()), (Some("unknown"), Some(OPERATION_FIRST)));
+    let last = one(&entry("b", r#""last":true"#, r#","status":{}"#));
+    assert_eq!((last["status"].as_str(), last["status_raw"].as_str()), (Some("success"), None));
+    let both = one(&entry("c", r#""first":true,"last":true"#, ""));
+    assert_eq!(both["status"], "success");
+    let failed = one(&entry("d", r#""first":true"#, r#","status":{"code":7}"#));
+    assert_eq!((failed["status"].as_str(), failed["status_raw"].as_str()), (Some("failure"), Some("7")));
+}
