@@ -84,6 +84,12 @@ pub struct SourceConfig {
     /// Make a synthetic organisation here when the folder is missing or empty.
     #[serde(default)]
     pub generate: Option<GenerateConfig>,
+    /// List only the date folders (CloudTrail `YYYY/MM/DD`, Azure `y=/m=/d=`, GCS sink
+    /// `YYYY/MM/DD`) of the last N days up to `--as-of`, so that a daily run over an
+    /// organisation trail does not list years of keys; keys outside date folders are always
+    /// listed. Default: list everything (the manifest still skips what was read).
+    #[serde(default)]
+    pub lookback_days: Option<u32>,
 }
 
 fn auto() -> String {
@@ -180,6 +186,8 @@ pub struct Source {
     pub url: String,
     pub format: Option<LogFormat>,
     pub generate: Option<GenerateConfig>,
+    /// See [`SourceConfig::lookback_days`].
+    pub lookback_days: Option<u32>,
 }
 
 impl Pipeline {
@@ -216,7 +224,10 @@ impl Pipeline {
                 g.out = resolve(&g.out);
                 g
             });
-            sources.push(Source { name: s.name.clone(), url: resolve(&s.url), format, generate });
+            if s.lookback_days == Some(0) {
+                return Err(Error::config(format!("{}: sources[{i}].lookback_days", path.display()), "must be at least 1 (omit it to list every day)"));
+            }
+            sources.push(Source { name: s.name.clone(), url: resolve(&s.url), format, generate, lookback_days: s.lookback_days });
         }
         let suppressions = crate::suppressions::build(&path.display().to_string(), &file.suppressions, &file.allowlist, &crate::analytics::ANALYTIC_IDS)?;
         if file.detect.window_hours == 0 {
@@ -257,6 +268,14 @@ mod tests {
         let p = load("[[sources]]\nname='s'\nurl='s3://b/AWSLogs/'\nformat='cloudtrail'\n[lake]\nurl='s3://b/lake'\n").unwrap();
         assert_eq!(p.sources[0].url, "s3://b/AWSLogs/");
         assert_eq!(p.sources[0].format, Some(LogFormat::CloudTrail));
+    }
+
+    #[test]
+    fn lookback_days_is_read_and_checked() {
+        let p = load("[[sources]]\nname='s'\nurl='x'\nlookback_days = 3\n[lake]\nurl='l'\n").unwrap();
+        assert_eq!(p.sources[0].lookback_days, Some(3));
+        let e = load("[[sources]]\nname='s'\nurl='x'\nlookback_days = 0\n[lake]\nurl='l'\n").unwrap_err().to_string();
+        assert!(e.contains("sources[0].lookback_days"), "{e}");
     }
 
     #[test]

@@ -143,13 +143,16 @@ pub(crate) fn execute(p: &Pipeline, as_of: DateTime<Utc>, bar: &Bar) -> Result<R
     let (journal, unfinished) = lake::RunJournal::begin(&lake, &run_uid)?;
     let started = std::time::Instant::now();
     let mut total = lake::IngestSummary { run_uid: run_uid.clone(), ..Default::default() };
+    let cutoff = as_of.date_naive();
     for s in &p.sources {
-        let input = Location::parse(&s.url, &p.storage_options)?;
+        let mut input = Location::parse(&s.url, &p.storage_options)?;
+        if let Some(days) = s.lookback_days {
+            input = input.with_date_range(crate::storage::DateRange::new(cutoff - Duration::days(i64::from(days)), cutoff));
+        }
         let opts = IngestOptions { format: s.format, keep_raw: p.keep_raw_event, run_uid: run_uid.clone(), ..Default::default() };
         let one = lake::ingest(&[input], &lake, &opts, bar)?;
         total.merge(one);
     }
-    let cutoff = as_of.date_naive();
     // Days that got new rows, plus those an earlier run left pending because they were not
     // complete yet (today's partial day): a day is scored once it is over, whether or not
     // more rows arrive for it later.

@@ -108,7 +108,7 @@ fn evaluation_pipeline(gen: &Path, lake: &Path, settings_from: Option<&Path>) ->
     let sources = GENERATED
         .iter()
         .filter(|(dir, _)| gen.join(dir).is_dir())
-        .map(|(dir, format)| Source { name: dir.to_string(), url: gen.join(dir).to_string_lossy().into_owned(), format: *format, generate: None })
+        .map(|(dir, format)| Source { name: dir.to_string(), url: gen.join(dir).to_string_lossy().into_owned(), format: *format, generate: None, lookback_days: None })
         .collect();
     let mut pipeline = Pipeline {
         name: "evaluate".into(),

@@ -246,3 +246,31 @@ fn a_day_in_progress_is_scored_by_a_later_run() {
     let third = summary("2023-07-12T00:00:00Z");
     assert_eq!(third["days_scored"], 0);
 }
+
+/// `lookback_days` lists only the date folders of the last days up to `--as-of`: over a
+/// generated 3-day organisation trail, `lookback_days = 1` at 2024-04-01 reads exactly
+/// the objects under `.../2024/03/31/` and `.../2024/04/01/`.
+#[test]
+fn lookback_days_lists_only_recent_date_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let gen = dir.path().join("gen");
+    let out = run(&["generate", "--out", gen.to_str().unwrap(), "--days", "3", "--end", "2024-03-31", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let recent = walkdir::WalkDir::new(gen.join("AWSLogs"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            let p = e.path().to_string_lossy().into_owned();
+            p.contains("/2024/03/31/") || p.contains("/2024/04/01/")
+        })
+        .count();
+    let all = walkdir::WalkDir::new(gen.join("AWSLogs")).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()).count();
+    assert!(recent > 0 && recent < all, "{recent} of {all}");
+    let p = dir.path().join("p.toml");
+    std::fs::write(&p, "[[sources]]\nname = 'org'\nurl = 'gen/AWSLogs'\nformat = 'cloudtrail'\nlookback_days = 1\n[lake]\nurl = 'lake'\n").unwrap();
+    let out = run(&["run", p.to_str().unwrap(), "--as-of", "2024-04-01T00:00:00Z", "--summary-json", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["objects_listed"].as_u64(), Some(recent as u64), "{s}");
+}
