@@ -276,9 +276,8 @@ pub struct ExplainArgs {
 pub struct GenerateArgs {
     #[arg(long)]
     pub out: PathBuf,
-    /// Days of activity (60: onboarding, holidays, a role change and an automation rollout
-    /// all fall inside, with weeks of history before the attacks).
-    #[arg(long, default_value_t = 60)]
+    /// Days of activity.
+    #[arg(long, default_value_t = 30)]
     pub days: u32,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
@@ -296,8 +295,9 @@ pub struct EvaluateArgs {
     /// only generated when `DIR/generated/labels.jsonl` is missing); default: a temporary folder.
     #[arg(long, value_name = "DIR")]
     pub work: Option<PathBuf>,
-    /// Days of activity.
-    #[arg(long, default_value_t = 30)]
+    /// Days of activity (60: onboarding, holidays, a role change and an automation rollout
+    /// all fall inside, with weeks of history before the attacks).
+    #[arg(long, default_value_t = 60)]
     pub days: u32,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,

@@ -21,7 +21,7 @@
 //!   Azure Activity and Key Vault `AuditEvent` records as diagnostic settings write them to a
 //!   storage account (JSON lines); `OUT/GCP/cloudaudit.googleapis.com/{activity,data_access}/YYYY/MM/DD/HH:00:00_HH:59:59_S0.json`:
 //!   Cloud Audit Logs entries as a log sink exports them to Cloud Storage (`cloud.rs`).
-//! - `OUT/labels.jsonl`: one [`AttackLabel`] per injected attack, the AWS ones (A1–A5)
+//! - `OUT/labels.jsonl`: one [`AttackLabel`] per injected attack, the AWS ones (A1–A6)
 //!   first, then the tenant's (M1–M5), then the Azure (Z1–Z5) and GCP (G1–G5) ones.
 //!
 //! # The organisation
@@ -54,6 +54,7 @@
 //! | `A3-puteventselectors` | `logging_disabled` (T1562.008) | the prod EC2 instance role turns management events off | end − 1, 14:05 |
 //! | `A4-secret-burst` | `secret_access_volume` (T1555.006) | Lambda role `billing-worker-role` (history ≈ 1 read/hour) reads 60 secrets in an hour | end − 1, 02:00 |
 //! | `A5-new-principal-secrets` | `secret_access_volume` (T1555.006) | brand-new IAM user `svc-reporting-tmp` reads 45 secrets | end, 10:20 |
+//! | `A6-bedrock-llmjacking` | `model_invocation_volume` (T1496.004) | the same stolen key as A1 invokes a Bedrock model 240 times in about three hours; the account never used Bedrock | end − 4, 01:02 |
 //!
 //! None of these principals made its labelled call before. Benign look-alikes in the ordinary
 //! activity: the CI role calls `UpdateTrail` every night in every account, and IAM user

@@ -8,6 +8,7 @@
 //! | `A3-puteventselectors` | `logging_disabled` | the prod EC2 instance role turns management events off | end − 1, 14:05 |
 //! | `A4-secret-burst` | `secret_access_volume` | Lambda role `billing-worker-role` (history ≈ 1 read/hour) reads 60 secrets in an hour | end − 1, 02:00 |
 //! | `A5-new-principal-secrets` | `secret_access_volume` | brand-new IAM user `svc-reporting-tmp` reads 45 secrets | end, 10:20 |
+//! | `A6-bedrock-llmjacking` | `model_invocation_volume` | `marc.dubois`'s stolen key invokes Claude 240 times in about three hours, in an account that never used Bedrock | end − 4, 01:02 |
 //!
 //! Each principal had never made its labelled call before. The benign look-alikes are in the
 //! ordinary activity: the CI role runs UpdateTrail every night, and IAM user `lena.fischer`
@@ -349,6 +350,18 @@ pub(crate) fn plan(org: &Org, first: i64, last: i64) -> Plan {
         &ids,
         &times,
     );
+
+    // A6: LLMjacking — the stolen key of A1 runs Claude prompts all night through a
+    // reverse proxy (Sysdig TRT, 2024), in an account that never invoked a model.
+    let mut t = at(4, 1, 2, 30);
+    let mut times = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..240 {
+        t += 20 + b.rng.below(40) as i64;
+        times.push(t);
+        ids.push(b.event(PROD, t, marc, "bedrock:InvokeModel", prod.home, 0, 0, true).expect("labelled"));
+    }
+    b.label("A6-bedrock-llmjacking", "model_invocation_volume", "T1496.004", PROD, marc, &ids, &times);
     b.plan
 }
 

@@ -206,6 +206,8 @@ ops! {
     "secretsmanager" "DescribeSecret" r l Secret;
     "secretsmanager" "GetResourcePolicy" r l Secret;
     "secretsmanager" "GetSecretValue" r l Secret;
+    // Bedrock runtime (management events in CloudTrail)
+    "bedrock" "InvokeModel" r l Lit(r#"{"modelId":"anthropic.claude-3-sonnet-20240229-v1:0","contentType":"application/json","accept":"application/json"}"#);
     "secretsmanager" "PutSecretValue" w l SecretPut;
     // SSM
     "ssm" "DescribeInstanceInformation" r l Null;

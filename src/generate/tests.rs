@@ -237,7 +237,7 @@ fn attacks_are_in_the_files_with_the_labelled_ids() {
         .into_iter()
         .filter(|l| l.attack_id.starts_with('A'))
         .collect();
-    assert_eq!(labels.len(), 5);
+    assert_eq!(labels.len(), 6);
     let by_id: HashMap<&str, &Value> = recs
         .iter()
         .map(|r| (r["eventID"].as_str().unwrap(), r))
@@ -251,6 +251,7 @@ fn attacks_are_in_the_files_with_the_labelled_ids() {
         let ops: &[&str] = match l.analytic.as_str() {
             "logging_disabled" => &["StopLogging", "DeleteTrail", "PutEventSelectors"],
             "secret_access_volume" => &["GetSecretValue"],
+            "model_invocation_volume" => &["InvokeModel"],
             other => panic!("unknown analytic {other}"),
         };
         for id in &l.event_uids {
@@ -318,7 +319,9 @@ fn s_first_day(recs: &[Value]) -> i64 {
 fn people_work_office_hours_on_weekdays() {
     let dir = tempfile::tempdir().unwrap();
     generate(&opts(dir.path(), 14, 2, 0.1), &|_| {}).unwrap();
-    let recs = all_records(dir.path());
+    // Ordinary activity only: the attacks (A6 runs all night) are labelled.
+    let attack: std::collections::HashSet<String> = labels(dir.path()).into_iter().flat_map(|l| l.event_uids).collect();
+    let recs: Vec<Value> = all_records(dir.path()).into_iter().filter(|r| !attack.contains(r["eventID"].as_str().unwrap())).collect();
     use chrono::{Datelike, Timelike};
     let mut weekday_office = 0u64; // Mon–Fri 09:00–16:59 UTC
     let mut weekday_night = 0u64; // Mon–Fri 01:00–04:59 UTC

@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use crate::run;
 
-/// Labelled attacks per analytic in the 60-day corpus (AWS A1–A5, Microsoft M1–M5, Azure
+/// Labelled attacks per analytic in the 60-day corpus (AWS A1–A6, Microsoft M1–M5, Azure
 /// Z1–Z5, GCP G1–G5).
-const ATTACKS: [(&str, u64); 12] = [
+const ATTACKS: [(&str, u64); 13] = [
     ("logging_disabled", 5),
     ("secret_access_volume", 3),
     ("session_anomaly", 1),
@@ -22,6 +22,7 @@ const ATTACKS: [(&str, u64); 12] = [
     ("enumeration_burst", 1),
     ("serverless_change", 1),
     ("region_or_service_enabled", 1),
+    ("model_invocation_volume", 1),
 ];
 
 fn by_analytic(v: &Value, key: &str) -> HashMap<String, Value> {

@@ -108,7 +108,7 @@ fn generated_tenant_attacks_are_found_without_false_alerts() {
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .filter(|l| l["attack_id"].as_str().unwrap().starts_with('A'))
         .collect();
-    assert_eq!(labels.len(), 5);
+    assert_eq!(labels.len(), 6);
     let matches = |f: &serde_json::Value, l: &serde_json::Value| {
         f["analytic_uid"] == l["analytic"]
             && f["actor_uid"] == l["actor_uid"]
