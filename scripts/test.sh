@@ -12,7 +12,7 @@ echo "== Python environment for the notebooks and the OCSF export validation"
 scripts/python-env.sh >/dev/null
 export CLOUDSIFT_REQUIRE_PYTHON=1
 
-echo "== object-store API servers for tests/it/storage.rs (moto S3, Azurite)"
+echo "== object-store API servers for tests/it/storage.rs (moto S3, Azurite, fake-gcs-server)"
 eval "$(scripts/storage-servers.sh start)"
 export CLOUDSIFT_REQUIRE_STORAGE=1
 trap 'scripts/storage-servers.sh stop' EXIT

@@ -170,7 +170,7 @@ pub fn render_comparison(scores: &[AnalyticScore], naive: &[naive::NaiveScore], 
         "{:<30} | {:>6} {:>9} {:>6} {:>11} | {:>6} {:>9} {:>6} {:>11}\n",
         "statistical analytic", "recall", "precision", "false", "false/1k-pd", "recall", "precision", "false", "false/1k-pd"
     );
-    out.insert_str(0, &format!("{:<30} | {:^36} | {:^36}\n", "", "cloudsift", "naive mean + 3σ per principal-hour"));
+    out.insert_str(0, &format!("{:<30} | {:^36} | {:^36}\n", "", "cloudsift", "naive mean ± 3σ per hour"));
     for n in naive {
         let c = scores.iter().find(|s| s.analytic == n.analytic).cloned().unwrap_or_else(|| AnalyticScore { analytic: n.analytic.clone(), attacks: n.attacks, ..Default::default() });
         let n_recall = (n.attacks > 0).then(|| n.detected as f64 / n.attacks as f64);

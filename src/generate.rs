@@ -21,7 +21,7 @@
 //!   Azure Activity and Key Vault `AuditEvent` records as diagnostic settings write them to a
 //!   storage account (JSON lines); `OUT/GCP/cloudaudit.googleapis.com/{activity,data_access}/YYYY/MM/DD/HH:00:00_HH:59:59_S0.json`:
 //!   Cloud Audit Logs entries as a log sink exports them to Cloud Storage (`cloud.rs`).
-//! - `OUT/labels.jsonl`: one [`AttackLabel`] per injected attack, the AWS ones (A1–A6)
+//! - `OUT/labels.jsonl`: one [`AttackLabel`] per injected attack, the AWS ones (A1–A7)
 //!   first, then the tenant's (M1–M5), then the Azure (Z1–Z5) and GCP (G1–G5) ones.
 //!
 //! # The organisation
@@ -55,11 +55,13 @@
 //! | `A4-secret-burst` | `secret_access_volume` (T1555.006) | Lambda role `billing-worker-role` (history ≈ 1 read/hour) reads 60 secrets in an hour | end − 1, 02:00 |
 //! | `A5-new-principal-secrets` | `secret_access_volume` (T1555.006) | brand-new IAM user `svc-reporting-tmp` reads 45 secrets | end, 10:20 |
 //! | `A6-bedrock-llmjacking` | `model_invocation_volume` (T1496.004) | the same stolen key as A1 invokes a Bedrock model 240 times in about three hours; the account never used Bedrock | end − 4, 01:02 |
+//! | `A7-trail-stopped-overnight` | `log_source_silence` (T1562.008) | the leaked key of the forgotten staging IAM user `jenkins-legacy` stops the staging trail and starts it again seven hours later; no staging record is delivered in between | end − 20, 01:38–08:57 |
 //!
 //! None of these principals made its labelled call before. Benign look-alikes in the ordinary
 //! activity: the CI role calls `UpdateTrail` every night in every account, and IAM user
-//! `lena.fischer` reads about ten secrets in every working hour. With fewer than four days
-//! the attacks share the days there are (and have little history before them).
+//! `lena.fischer` reads about ten secrets in every working hour. An attack dated before the
+//! first day (A1–A6 with fewer than five days, A7 with fewer than 21) happens on the first
+//! day, with little history before it.
 //!
 //! # The Microsoft tenant (`tenant.rs`)
 //! `Fabrikam Sift` (tenant id `5d2c7a1f-4e68-4b3a-9f0e-8c41a57e0b3f`, domains
@@ -334,6 +336,7 @@ fn write_account_day(
     let mut day = activity::Day::new(org, account, day_num);
     day.ordinary();
     plan.inject(&mut day);
+    plan.silence(&mut day);
     let mut specs = std::mem::take(&mut day.out);
     specs.sort_unstable_by_key(|s| (s.region, s.window, s.t, s.seq));
 

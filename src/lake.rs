@@ -12,6 +12,7 @@
 mod journal;
 mod lock;
 mod manifest;
+pub mod mirror;
 mod writer;
 
 use std::collections::{HashMap, HashSet};
@@ -25,6 +26,7 @@ use serde::Serialize;
 use crate::event::{Event, EventBatchBuilder};
 use crate::progress::{Progress, Silent};
 use crate::schema::{LogFormat, Provider};
+use crate::sources::read::decoded_size_hint;
 use crate::sources::{read_object, Locator, ReadOptions, Reject, Sink};
 use crate::storage::Location;
 use crate::Result;
@@ -32,6 +34,7 @@ use crate::Result;
 pub use journal::RunJournal;
 pub use lock::LakeLock;
 pub use manifest::{Manifest, ManifestEntry};
+pub use mirror::Mirror;
 pub use writer::{existing_keys, parquet_props, PartitionWriter};
 
 /// How to ingest.
@@ -47,8 +50,16 @@ pub struct IngestOptions {
     pub run_uid: String,
     /// Rows buffered for one partition before a part file is written.
     pub part_rows: usize,
-    /// Bytes of buffered rows across partitions before the largest partition is flushed.
+    /// Bytes of Arrow rows the writer holds: rows buffered across partitions plus the part
+    /// being encoded. The largest partition is flushed to the encoder once the buffers pass
+    /// half of it, and a flush waits while the encoder is busy, so the two halves never add
+    /// up to more (plus one chunk of [`STREAM_CHUNK_BYTES`] per partition of a large object).
     pub memory_budget_bytes: usize,
+    /// Objects whose decoded size ([`crate::sources::read::decoded_size_hint`]) is above
+    /// this many bytes are read on the merging thread, handing their rows to the partition
+    /// writers in chunks as they are parsed, instead of on a worker that holds all of an
+    /// object's rows until the merge takes them.
+    pub large_object_bytes: u64,
     /// Read objects the manifest lists as already ingested (same key, size and ETag).
     pub reprocess: bool,
     /// Objects parsed in parallel per step.
@@ -63,7 +74,8 @@ impl Default for IngestOptions {
             max_decompressed_bytes: 1 << 30,
             run_uid: new_run_uid(),
             part_rows: 500_000,
-            memory_budget_bytes: 256 << 20,
+            memory_budget_bytes: 128 << 20,
+            large_object_bytes: 64 << 20,
             reprocess: false,
             batch_objects: 64,
         }
@@ -180,13 +192,14 @@ pub fn ingest(inputs: &[Location], lake: &Location, opts: &IngestOptions, progre
     progress.start("ingest", Some(total_bytes), "bytes");
     let read_opts = ReadOptions { format: opts.format, max_decompressed_bytes: opts.max_decompressed_bytes, keep_raw: opts.keep_raw };
     let mut merge = Merge { state: LakeState::new(lake, opts), summary, quarantine: listing_rejects, done: Vec::new() };
-    let parse_chunk = |chunk: &[Job]| -> Vec<Result<ParsedObject>> {
+    let parse_chunk = |chunk: &[Job]| -> Vec<Result<Parsed>> {
         chunk
             .par_iter()
             .map(|(i, meta, shown)| match inputs[*i].get(&meta.location) {
-                Ok(bytes) => Ok(parse_object(shown, &bytes, &read_opts, &opts.run_uid)),
+                Ok(bytes) if decoded_size_hint(&bytes) > opts.large_object_bytes => Ok(Parsed::Large(bytes)),
+                Ok(bytes) => Ok(Parsed::Done(parse_object(shown, &bytes, &read_opts, &opts.run_uid))),
                 // A local file that cannot be read (permissions, vanished) costs that file.
-                Err(e @ crate::Error::Io { .. }) => Ok(unreadable(shown, &e)),
+                Err(e @ crate::Error::Io { .. }) => Ok(Parsed::Done(unreadable(shown, &e))),
                 Err(e) => Err(e),
             })
             .collect()
@@ -198,7 +211,7 @@ pub fn ingest(inputs: &[Location], lake: &Location, opts: &IngestOptions, progre
     for (i, chunk) in chunks.iter().enumerate() {
         let parsed = pending.take().unwrap_or_default();
         let next = chunks.get(i + 1);
-        let (next_parsed, merged) = rayon::join(|| next.map(|c| parse_chunk(c)), || merge.take(chunk, parsed, opts, progress));
+        let (next_parsed, merged) = rayon::join(|| next.map(|c| parse_chunk(c)), || merge.take(chunk, parsed, &read_opts, opts, progress));
         merged?;
         pending = next_parsed;
     }
@@ -234,6 +247,14 @@ fn inputs_id(inputs: &[Location]) -> String {
 /// One object to read: (input index, its metadata, its shown name).
 type Job = (usize, ObjectMeta, String);
 
+/// What the parallel step hands the merge for one object.
+enum Parsed {
+    /// Parsed on a worker.
+    Done(ParsedObject),
+    /// Too large to hold as rows: parsed by the merge itself ([`StreamSink`]).
+    Large(Bytes),
+}
+
 /// The sequential half of an ingest: dedup and partition buffering, in object order.
 struct Merge<'l> {
     state: LakeState<'l>,
@@ -243,9 +264,17 @@ struct Merge<'l> {
 }
 
 impl Merge<'_> {
-    fn take(&mut self, chunk: &[Job], parsed: Vec<Result<ParsedObject>>, opts: &IngestOptions, progress: &dyn Progress) -> Result<()> {
+    fn take(&mut self, chunk: &[Job], parsed: Vec<Result<Parsed>>, read_opts: &ReadOptions, opts: &IngestOptions, progress: &dyn Progress) -> Result<()> {
         for ((_, meta, shown), p) in chunk.iter().zip(parsed) {
-            let p = p?;
+            let p = match p? {
+                Parsed::Done(p) => p,
+                Parsed::Large(bytes) => {
+                    let (p, written, dups) = StreamSink::read(&mut self.state, shown, &bytes, read_opts)?;
+                    self.summary.written += written;
+                    self.summary.duplicates += dups;
+                    p
+                }
+            };
             let s = &mut self.summary;
             s.objects_read += 1;
             s.bytes_read += meta.size;
@@ -335,6 +364,91 @@ impl Sink for ObjectSink<'_> {
     }
 }
 
+/// String bytes of one large object's rows ([`crate::event::EventBatchBuilder::approx_bytes`])
+/// gathered for a partition before they are handed to its writer: 8 MiB (or an eighth of
+/// `memory_budget_bytes` when that is smaller), small beside the memory budget, large
+/// enough that dedup and batch overheads stay negligible.
+pub const STREAM_CHUNK_BYTES: usize = 8 << 20;
+
+/// The sink of a large object read on the merging thread: rows go to the partition writers
+/// every [`STREAM_CHUNK_BYTES`], so the writers' budget and flushes apply within the object.
+///
+/// Rows of one partition reach its writer in record order, as from a worker; rows of
+/// different partitions of one object interleave by chunk (a worker's object hands over
+/// each partition whole), which changes only which copy of an event is kept when copies
+/// with the same dedup key fall on different days of the same large object.
+struct StreamSink<'a, 'l> {
+    state: &'a mut LakeState<'l>,
+    shown: &'a str,
+    parts: Vec<(PartitionKey, EventBatchBuilder)>,
+    /// Hand-over size, bytes (see [`STREAM_CHUNK_BYTES`]).
+    chunk: usize,
+    records: u64,
+    rejects: Vec<QuarantineLine>,
+    written: u64,
+    dups: u64,
+    err: Option<crate::Error>,
+}
+
+impl<'a, 'l> StreamSink<'a, 'l> {
+    /// Reads `bytes` (the object `shown`) into the lake state; returns what a worker's
+    /// [`ParsedObject`] would have said (with no rows left in it), the rows written and
+    /// the duplicates.
+    ///
+    /// # Errors
+    /// The first storage or encoding error of a flush.
+    fn read(state: &'a mut LakeState<'l>, shown: &'a str, bytes: &[u8], opts: &ReadOptions) -> Result<(ParsedObject, u64, u64)> {
+        let chunk = (state.opts.memory_budget_bytes / 8).clamp(1, STREAM_CHUNK_BYTES);
+        let mut sink = StreamSink { state, shown, parts: Vec::new(), chunk, records: 0, rejects: Vec::new(), written: 0, dups: 0, err: None };
+        read_object(shown, bytes, opts, &mut sink);
+        for i in 0..sink.parts.len() {
+            sink.hand_over(i);
+        }
+        if let Some(e) = sink.err {
+            return Err(e);
+        }
+        Ok((ParsedObject { records: sink.records, parts: Vec::new(), rejects: sink.rejects }, sink.written, sink.dups))
+    }
+
+    fn hand_over(&mut self, i: usize) {
+        let (key, builder) = &mut self.parts[i];
+        if builder.is_empty() || self.err.is_some() {
+            return;
+        }
+        match self.state.append(*key, builder) {
+            Ok((w, d)) => {
+                self.written += w;
+                self.dups += d;
+            }
+            Err(e) => self.err = Some(e),
+        }
+        // A fresh builder: `finish` leaves the old one's buffers at their grown size.
+        *builder = EventBatchBuilder::for_text(self.chunk);
+    }
+}
+
+impl Sink for StreamSink<'_, '_> {
+    fn event(&mut self, e: &Event<'_>, locator: Locator) {
+        self.records += 1;
+        let key = (e.provider, e.time.div_euclid(86_400_000_000));
+        let i = match self.parts.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.parts.push((key, EventBatchBuilder::for_text(self.chunk)));
+                self.parts.len() - 1
+            }
+        };
+        self.parts[i].1.push(e, self.shown, &locator.to_string(), &self.state.opts.run_uid);
+        if self.parts[i].1.approx_bytes() >= self.chunk {
+            self.hand_over(i);
+        }
+    }
+    fn reject(&mut self, reject: &Reject, locator: Locator, record: Option<&str>) {
+        self.records += 1;
+        self.rejects.push(QuarantineLine::new(reject, self.shown, locator, record));
+    }
+}
+
 /// Dedup state and open partition writers of one run.
 struct LakeState<'l> {
     lake: &'l Location,
@@ -379,8 +493,10 @@ impl<'l> LakeState<'l> {
         if w.rows() >= self.opts.part_rows {
             self.flush(key)?;
         }
+        // Half the budget for buffers, half for the part the encoder holds (see
+        // `IngestOptions::memory_budget_bytes`).
         let buffered: usize = self.writers.values().map(PartitionWriter::bytes).sum();
-        if buffered > self.opts.memory_budget_bytes {
+        if buffered > self.opts.memory_budget_bytes / 2 {
             if let Some(largest) = self.writers.iter().max_by_key(|(_, w)| w.bytes()).map(|(k, _)| *k) {
                 self.flush(largest)?;
             }

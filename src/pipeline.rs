@@ -58,6 +58,9 @@ pub struct PipelineFile {
     /// `[[allowlist]]`: trusted principals, networks or user agents, see [`crate::suppressions`].
     #[serde(default)]
     pub allowlist: Vec<crate::suppressions::SuppressionConfig>,
+    /// `[profiles]`: the profile store's forget window, see [`crate::profiles::store`].
+    #[serde(default)]
+    pub profiles: crate::profiles::store::ProfileSettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -177,6 +180,8 @@ pub struct Pipeline {
     pub storage_options: Vec<(String, String)>,
     /// Validated `[[suppressions]]` and `[[allowlist]]` entries, in file order.
     pub suppressions: Vec<crate::suppressions::Suppression>,
+    /// Validated `[profiles]`.
+    pub profiles: crate::profiles::store::ProfileSettings,
 }
 
 /// A validated source.
@@ -230,6 +235,7 @@ impl Pipeline {
             sources.push(Source { name: s.name.clone(), url: resolve(&s.url), format, generate, lookback_days: s.lookback_days });
         }
         let suppressions = crate::suppressions::build(&path.display().to_string(), &file.suppressions, &file.allowlist, &crate::analytics::ANALYTIC_IDS)?;
+        file.profiles.validate().map_err(|e| Error::config(format!("{}: profiles.forget_days", path.display()), e.to_string()))?;
         if file.detect.window_hours == 0 {
             return Err(Error::config(format!("{}: detect.window_hours", path.display()), "must be at least 1"));
         }
@@ -244,6 +250,7 @@ impl Pipeline {
             analytics: file.analytics,
             storage_options: file.storage_options.into_iter().collect(),
             suppressions,
+            profiles: file.profiles,
         })
     }
 }
@@ -276,6 +283,18 @@ mod tests {
         assert_eq!(p.sources[0].lookback_days, Some(3));
         let e = load("[[sources]]\nname='s'\nurl='x'\nlookback_days = 0\n[lake]\nurl='l'\n").unwrap_err().to_string();
         assert!(e.contains("sources[0].lookback_days"), "{e}");
+    }
+
+    #[test]
+    fn profiles_forget_window_is_read_and_checked() {
+        let p = load("[[sources]]\nname='s'\nurl='x'\n[lake]\nurl='l'\n").unwrap();
+        assert_eq!(p.profiles.forget_days, 90);
+        let p = load("[[sources]]\nname='s'\nurl='x'\n[lake]\nurl='l'\n[profiles]\nforget_days = 30\n").unwrap();
+        assert_eq!(p.profiles.forget_days, 30);
+        let e = load("[[sources]]\nname='s'\nurl='x'\n[lake]\nurl='l'\n[profiles]\nforget_days = 0\n").unwrap_err().to_string();
+        assert!(e.contains("profiles.forget_days"), "{e}");
+        let e = load("[[sources]]\nname='s'\nurl='x'\n[lake]\nurl='l'\n[profiles]\nforget = 3\n").unwrap_err().to_string();
+        assert!(e.contains("forget"), "{e}");
     }
 
     #[test]

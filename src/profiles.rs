@@ -1,10 +1,11 @@
 //! Baselines read from the lake with polars: the event files of a time range, which
 //! operations carry a catalogue tag, first-seen times and hourly counts per principal.
 //!
-//! For now these are computed from the events at detection time over the lookback the
-//! analytic asks for (Parquet files outside the lookback are never opened: the
-//! `date=YYYY-MM-DD` partition folders prune them). DESIGN.md's incremental daily
-//! aggregates will replace the scans without changing these signatures.
+//! The queries here take any `LazyFrame` with the lake's column names: the raw events of
+//! a range ([`scan_events`], for the window's rows and the tagged rows an analytic reads
+//! one by one), or the persisted daily aggregates of [`store`] (for first-seen times,
+//! routine days, the operations present and hourly counts over the whole lookback, so
+//! that the lookback's events are not re-read by every analytic on every run).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,8 @@ use polars::prelude::*;
 use crate::catalog::{Catalog, Entry};
 use crate::schema as s;
 use crate::{Error, Result};
+
+pub mod store;
 
 /// Microseconds in one hour: the bucket of hourly counts.
 pub const HOUR_US: i64 = 3_600_000_000;

@@ -1,20 +1,27 @@
 #!/usr/bin/env python3
-"""Creates an S3 bucket on the loopback moto server or a Blob container on Azurite.
+"""Creates an S3 bucket on the loopback moto server, a Blob container on Azurite or a GCS
+bucket on fake-gcs-server, and uploads objects to fake-gcs-server.
 
 object_store reads and writes objects but does not create buckets or containers, so the
 storage integration tests (tests/it/storage.rs) call this first. Standard library only.
 
     create_container.py s3 http://127.0.0.1:PORT BUCKET
     create_container.py azure http://127.0.0.1:PORT/devstoreaccount1 CONTAINER ACCOUNT KEY
+    create_container.py gcs http://127.0.0.1:PORT BUCKET
+    create_container.py gcs-upload http://127.0.0.1:PORT BUCKET KEY FILE [KEY FILE ...]
 
 The Azure request is signed with Shared Key (Azure Storage REST reference, "Authorize with
-Shared Key"); moto accepts unsigned requests. Exits 0 when created or already there.
-Refuses any endpoint that is not on the loopback interface.
+Shared Key"); moto and fake-gcs-server accept unsigned requests. GCS buckets are created and
+objects uploaded with the JSON API (`buckets.insert`, `objects.insert` with
+`uploadType=media`): fake-gcs-server rejects the XML-API PUT that object_store sends (see
+docs/storage.md, "GCS"). Exits 0 when created or already there. Refuses any endpoint that is
+not on the loopback interface.
 """
 
 import base64
 import hashlib
 import hmac
+import json
 import sys
 import urllib.error
 import urllib.parse
@@ -66,6 +73,25 @@ def azure(endpoint: str, container: str, account: str, key: str) -> None:
     send(req)
 
 
+def gcs(endpoint: str, bucket: str) -> None:
+    req = urllib.request.Request(f"{endpoint.rstrip('/')}/storage/v1/b", method="POST", data=json.dumps({"name": bucket}).encode())
+    req.add_header("Content-Type", "application/json")
+    send(req)
+
+
+def gcs_upload(endpoint: str, bucket: str, pairs: list) -> None:
+    """Uploads FILE as KEY for each (KEY, FILE); an existing KEY gets a new generation."""
+    for key, path in pairs:
+        with open(path, "rb") as f:
+            body = f.read()
+        name = urllib.parse.quote(key, safe="")
+        req = urllib.request.Request(
+            f"{endpoint.rstrip('/')}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={name}", method="POST", data=body
+        )
+        req.add_header("Content-Type", "application/octet-stream")
+        send(req)
+
+
 def main() -> None:
     if len(sys.argv) >= 4 and sys.argv[1] == "s3":
         loopback(sys.argv[2])
@@ -73,6 +99,13 @@ def main() -> None:
     elif len(sys.argv) == 6 and sys.argv[1] == "azure":
         loopback(sys.argv[2])
         azure(*sys.argv[2:6])
+    elif len(sys.argv) == 4 and sys.argv[1] == "gcs":
+        loopback(sys.argv[2])
+        gcs(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) >= 6 and len(sys.argv) % 2 == 0 and sys.argv[1] == "gcs-upload":
+        loopback(sys.argv[2])
+        rest = sys.argv[4:]
+        gcs_upload(sys.argv[2], sys.argv[3], list(zip(rest[0::2], rest[1::2])))
     else:
         sys.exit(__doc__)
 

@@ -231,7 +231,8 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
     else {
         return Ok(Vec::new());
     };
-    let ops = profiles::tagged_operations(ctx.lake_root, lf.clone(), ctx.catalog, TAG)?;
+    let summary = ctx.summary(history_start, ctx.as_of + lookahead)?;
+    let ops = profiles::tagged_operations(ctx.lake_root, summary.clone(), ctx.catalog, TAG)?;
     let (ws, end) = (
         window_start.timestamp_micros(),
         ctx.as_of.timestamp_micros(),
@@ -243,7 +244,7 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
     let changes = pair_mirrors(&items, i64::from(cfg.mirror_seconds) * 1_000_000);
 
     let before = col(s::TIME).cast(DataType::Int64).lt(lit(ws));
-    let account_start = profiles::first_seen(ctx.lake_root, lf.filter(before), s::ACCOUNT_UID)?;
+    let account_start = profiles::first_seen(ctx.lake_root, summary.filter(before), s::ACCOUNT_UID)?;
     let tenant_days = |account: &str| {
         account_start.get(account).map_or(0, |&t0| {
             (((ws - t0) / (24 * HOUR_US)).max(0) as u32).min(cfg.history_days)

@@ -230,11 +230,14 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
     let Some(sel) = Selection::load(ctx, DISABLE_TAG, cfg.max_history_days, after)? else {
         return Ok(Vec::new());
     };
-    let mut sources = volume::hourly_by(ctx.lake_root, sel.all.clone(), &[s::PROVIDER, s::ACCOUNT_UID, s::LOG_FORMAT], &[])?;
+    // Hourly counts of every record (interim Azure/GCP records included: they are part of
+    // the stream whose silence is measured), from the profile store.
+    let hourly = ctx.hourly_profile(sel.lookback_start, ctx.as_of + after)?;
+    let mut sources = volume::hourly_sum(ctx.lake_root, hourly.clone(), &[s::PROVIDER, s::ACCOUNT_UID, s::LOG_FORMAT])?;
     let mut services = Hourly::default();
     if cfg.per_service {
-        let trails = sel.all.clone().filter(col(s::LOG_FORMAT).eq(lit(s::LogFormat::CloudTrail.as_str())));
-        services = volume::hourly_by(ctx.lake_root, trails, &[s::PROVIDER, s::ACCOUNT_UID, s::LOG_FORMAT, s::SERVICE], &[])?;
+        let trails = hourly.filter(col(s::LOG_FORMAT).eq(lit(s::LogFormat::CloudTrail.as_str())));
+        services = volume::hourly_sum(ctx.lake_root, trails, &[s::PROVIDER, s::ACCOUNT_UID, s::LOG_FORMAT, s::SERVICE])?;
     }
     let ws_hour = sel.window_start.timestamp_micros().div_euclid(HOUR_US);
     let end_hour = ctx.as_of.timestamp_micros().div_euclid(HOUR_US);
@@ -327,8 +330,11 @@ fn finding(ctx: &DetectContext, cfg: &LogSourceSilenceConfig, x: &Scored, p_adj:
     };
     let (start, end, observed, what) = match x.view.expect("flagged") {
         View::Silence(g) => {
+            // A gap ends where delivery resumed when that is inside the window (then
+            // `end == resumed`); otherwise at the window's end.
+            let window_end_hour = ctx.as_of.timestamp_micros().div_euclid(HOUR_US);
             let status = match g.resumed {
-                Some(r) if r < g.end => format!("delivery resumed at {} UTC", hour_time(r).format("%Y-%m-%d %H:00")),
+                Some(r) if r < window_end_hour => format!("delivery resumed at {} UTC", hour_time(r).format("%Y-%m-%d %H:00")),
                 Some(r) => format!("still silent at the window end; the lake holds later events from {} UTC, so the hole is not a delivery delay", hour_time(r).format("%Y-%m-%d %H:00")),
                 None => format!("still silent at the window end with no later event in the lake; reported because the silence has lasted ≥ {} hours", cfg.min_silent_hours),
             };

@@ -118,7 +118,8 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
         return Ok(Vec::new());
     };
     // The signal engine's selection honours `service = "*"` entries (Azure diagnostic settings).
-    let ops = super::signal::lake::tagged_operations(ctx.lake_root, lf.clone(), ctx.catalog, TAG)?;
+    let summary = ctx.summary(history_start, ctx.as_of)?;
+    let ops = super::signal::lake::tagged_operations(ctx.lake_root, summary.clone(), ctx.catalog, TAG)?;
     let ws = window_start.timestamp_micros();
     let cols = [
         s::EVENT_UID,
@@ -186,7 +187,7 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
     let succeeded = tagged.filter(col(s::STATUS).neq(lit(s::Status::Failure.as_str())));
     let first_success = profiles::first_seen(ctx.lake_root, succeeded.clone(), s::ACTOR_UID)?;
     let account_start =
-        profiles::first_seen(ctx.lake_root, lf.filter(before.clone()), s::ACCOUNT_UID)?;
+        profiles::first_seen(ctx.lake_root, summary.filter(before.clone()), s::ACCOUNT_UID)?;
     let routine_keys = [s::ACTOR_UID, s::SERVICE, s::OPERATION, s::RESOURCE_UID];
     let routine = profiles::distinct_days(ctx.lake_root, succeeded.filter(before), &routine_keys)?;
     let history_days = |account: &str| {

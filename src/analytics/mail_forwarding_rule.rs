@@ -135,7 +135,8 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
     let Some(lf) = profiles::scan_events(ctx.lake_root, history_start, ctx.as_of)? else {
         return Ok(Vec::new());
     };
-    let ops = profiles::tagged_operations(ctx.lake_root, lf.clone(), ctx.catalog, TAG)?;
+    let summary = ctx.summary(history_start, ctx.as_of)?;
+    let ops = profiles::tagged_operations(ctx.lake_root, summary.clone(), ctx.catalog, TAG)?;
     let ws = window_start.timestamp_micros();
     let rows = lake::read_rows(ctx, lf.clone(), &ops)?;
     if !rows.iter().any(|r| r.t >= ws) {
@@ -148,7 +149,7 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
         .collect();
     let tenants = lake::tenant_domains(ctx, lf.clone(), &rows, &accounts)?;
     let before = col(s::TIME).cast(DataType::Int64).lt(lit(ws));
-    let account_start = profiles::first_seen(ctx.lake_root, lf.filter(before), s::ACCOUNT_UID)?;
+    let account_start = profiles::first_seen(ctx.lake_root, summary.filter(before), s::ACCOUNT_UID)?;
     let history_days = |account: &str| {
         account_start.get(account).map_or(0, |&t0| {
             (((ws - t0) / (24 * HOUR_US)).max(0) as u32).min(cfg.history_days)

@@ -91,12 +91,17 @@ pub struct AnalyticsConfig {
     /// `[analytics.log_source_silence]`.
     #[serde(default)]
     pub log_source_silence: log_source_silence::LogSourceSilenceConfig,
+    /// The pipeline file's `[profiles]` (not a key of `[analytics]`): how far back the
+    /// profile store keeps and reads baselines.
+    #[serde(skip)]
+    pub profiles: crate::profiles::store::ProfileSettings,
 }
 
 impl AnalyticsConfig {
     /// Checks value ranges; errors are [`Error::Config`] naming the key
     /// (`analytics.secret_access_volume.fdr_q`).
     pub fn validate(&self) -> Result<()> {
+        self.profiles.validate()?;
         self.session_anomaly.validate()?;
         self.file_access_anomaly.validate()?;
         self.mail_forwarding_rule.validate()?;
@@ -175,6 +180,28 @@ impl DetectContext<'_> {
     /// Start of the scoring window (inclusive): `as_of - window`.
     pub fn window_start(&self) -> DateTime<Utc> {
         self.as_of - self.window
+    }
+
+    /// The profile store's operation groups over `[from, to)`, `from` clamped to the forget
+    /// window before the scoring window: the baseline the analytics
+    /// read first-seen times, routine days and the operations present from, instead of
+    /// every event of the lookback (see [`crate::profiles::store::operations`]).
+    ///
+    /// # Errors
+    /// [`Error::Lake`] / [`Error::Io`] for unreadable event files or profile folders.
+    pub fn summary(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<polars::prelude::LazyFrame> {
+        let from = self.config.profiles.clamp(from, self.window_start());
+        crate::profiles::store::operations(self.lake_root, from, to)
+    }
+
+    /// The profile store's hourly counts over `[from, to)` (see
+    /// [`crate::profiles::store::hourly`]).
+    ///
+    /// # Errors
+    /// As [`DetectContext::summary`].
+    pub fn hourly_profile(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<polars::prelude::LazyFrame> {
+        let from = self.config.profiles.clamp(from, self.window_start());
+        crate::profiles::store::hourly(self.lake_root, from, to)
     }
 }
 
@@ -333,7 +360,7 @@ pub(crate) mod testlake {
     /// As [`write_lake`], but each call writes new files (`part-N.parquet`), so calls add up.
     pub fn append_lake(root: &Path, events: &[Event<'_>]) {
         static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        write_parts(root, events, || format!("part-{}.parquet", FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
+        write_parts(root, events, || format!("part-append-{}.parquet", FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
     }
 
     fn write_parts(root: &Path, events: &[Event<'_>], name: impl Fn() -> String) {

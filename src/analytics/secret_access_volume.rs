@@ -70,7 +70,7 @@ use serde::Deserialize;
 use super::volume::{self, Evidence, Floors, Population, Row, SeasonalModel, Seasonality, Selection};
 use super::DetectContext;
 use crate::findings::{Finding, Severity};
-use crate::profiles::{self, HOUR_US};
+use crate::profiles::HOUR_US;
 use crate::schema as s;
 use crate::scoring;
 use crate::Result;
@@ -156,11 +156,8 @@ pub fn run(ctx: &DetectContext) -> Result<Vec<Finding>> {
     if reads.is_empty() {
         return Ok(Vec::new());
     }
-    let first_seen = profiles::first_seen(ctx.lake_root, sel.all.clone(), s::ACTOR_UID)?;
-    let history = match sel.tagged_history() {
-        Some(lf) => volume::hourly_by(ctx.lake_root, lf.filter(polars::prelude::col(s::ACTOR_UID).is_not_null()), &[s::PROVIDER, s::ACTOR_UID], &[])?,
-        None => Default::default(),
-    };
+    let first_seen = sel.first_seen(ctx.lake_root, s::ACTOR_UID)?;
+    let history = sel.tagged_hourly(ctx.lake_root, sel.lookback_start, sel.window_start, Some(polars::prelude::col(s::ACTOR_UID).is_not_null()), &[s::PROVIDER, s::ACTOR_UID], &[])?;
     let ws_hour = sel.window_start.timestamp_micros().div_euclid(HOUR_US);
     let lookback_hour = sel.lookback_start.timestamp_micros().div_euclid(HOUR_US);
     let window_hours = volume::window_hours(ctx.window);

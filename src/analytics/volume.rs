@@ -40,7 +40,7 @@ mod tests;
 use std::collections::{BTreeMap, HashMap};
 
 pub use finding::{stamp, time, Draft, Evidence};
-pub use lake::{hourly_by, series, HourAgg, Hourly, Key, Row, Selection, ROW_COLUMNS};
+pub use lake::{hourly_by, hourly_sum, series, HourAgg, Hourly, Key, Row, Selection, ROW_COLUMNS};
 pub use model::{weekday_hour, SeasonalMode, SeasonalModel, Seasonality, DAY_KIND_DAYS, HOUR_OF_WEEK_DAYS};
 
 use crate::profiles::{is_iac_user_agent, HOUR_US};
@@ -144,11 +144,11 @@ pub fn population_from_counts(actor: &str, by_type: &HashMap<&str, u64>, tool_ev
 /// The [`Population`] of every entity of `lf` over all its rows (not only the window's),
 /// the entity being the `keys` columns with the principal (`actor_uid`) last; rows with a
 /// NULL principal are skipped.
-pub fn populations(lake_root: &std::path::Path, lf: polars::prelude::LazyFrame, keys: &[&str]) -> crate::Result<HashMap<Key, Population>> {
+pub fn populations(lake_root: &std::path::Path, sel: &Selection, keys: &[&str]) -> crate::Result<HashMap<Key, Population>> {
     use crate::schema as s;
     let mut cols: Vec<&str> = keys.to_vec();
     cols.extend([s::ACTOR_TYPE, s::USER_AGENT]);
-    let h = hourly_by(lake_root, lf.filter(polars::prelude::col(s::ACTOR_UID).is_not_null()), &cols, &[])?;
+    let h = sel.tagged_hourly(lake_root, sel.lookback_start, sel.scan_end, Some(polars::prelude::col(s::ACTOR_UID).is_not_null()), &cols, &[])?;
     let mut acc: HashMap<Key, (HashMap<String, u64>, u64, u64)> = HashMap::new();
     for (k, hours) in h {
         let n: u64 = hours.values().map(|a| a.count).sum();

@@ -5,6 +5,9 @@
 //! before `--as-of`, is scored as one window against the history before it. A first run
 //! backfills, a re-run with no new objects scores nothing again, and findings keep
 //! deterministic ids (a re-scored day replaces its findings, never duplicates them).
+//! A lake on an object store is ingested there and scored on a local mirror
+//! ([`crate::lake::mirror`]), whose rebuilt profile days and findings are uploaded before
+//! the run's journal entry is closed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -50,6 +53,7 @@ fn analytics_config(p: &Pipeline) -> Result<AnalyticsConfig> {
     let origin = p.file.display().to_string();
     let mut config = AnalyticsConfig::deserialize(toml::Value::Table(p.analytics.clone())).map_err(|e| Error::config(format!("{origin}: [analytics]"), e.to_string()))?;
     config.resolve_paths(p.file.parent().unwrap_or(Path::new(".")));
+    config.profiles = p.profiles;
     Ok(config)
 }
 
@@ -74,8 +78,9 @@ struct Scoring<'a> {
 }
 
 /// Scores each day in `days` (UTC), applies the exceptions and writes the findings; returns
-/// them with each exception's part in the run.
-fn detect_days(lake_root: &Path, days: &BTreeSet<NaiveDate>, s: &Scoring, progress: &dyn Progress) -> Result<(Vec<Finding>, Vec<suppressions::Report>)> {
+/// them with each exception's part in the run, and adds the findings files written to
+/// `written` (what a lake mirror uploads).
+fn detect_days(lake_root: &Path, days: &BTreeSet<NaiveDate>, s: &Scoring, progress: &dyn Progress, written: &mut Vec<std::path::PathBuf>) -> Result<(Vec<Finding>, Vec<suppressions::Report>)> {
     progress.start("detect", Some(days.len() as u64), "days");
     let mut all = Vec::new();
     let mut reports = suppressions::apply(s.suppressions, &mut [], s.run_as_of);
@@ -86,7 +91,7 @@ fn detect_days(lake_root: &Path, days: &BTreeSet<NaiveDate>, s: &Scoring, progre
         for (total, day) in reports.iter_mut().zip(suppressions::apply(s.suppressions, &mut found, s.run_as_of)) {
             total.matched += day.matched;
         }
-        findings::write_findings(lake_root, &found)?;
+        written.extend(findings::write_findings(lake_root, &found)?);
         all.extend(found);
         progress.inc(1);
     }
@@ -109,8 +114,13 @@ fn warn_exceptions(reports: &[suppressions::Report]) {
     }
 }
 
-fn local_lake(lake: &Location) -> Result<&Path> {
-    lake.local_path().ok_or_else(|| Error::config("lake.url", "detection reads the lake with polars from a local folder; object-store lakes are ingest-only in this release"))
+/// The days whose events and profiles scoring `days` reads on a lake mirror: the forget
+/// window (plus the day `profiles::store::update` also checks) before the first day scored,
+/// or before `as_of`'s day when none is, through the day after `as_of`'s.
+fn mirror_days(days: &BTreeSet<NaiveDate>, as_of: DateTime<Utc>, settings: &crate::profiles::store::ProfileSettings) -> std::ops::RangeInclusive<NaiveDate> {
+    let cutoff = as_of.date_naive();
+    let first = days.first().copied().unwrap_or(cutoff).min(cutoff);
+    (first - Duration::days(i64::from(settings.forget_days) + 1))..=(cutoff + Duration::days(1))
 }
 
 /// What one pipeline run did: the ingest summary, the days scored and the findings.
@@ -122,6 +132,10 @@ pub(crate) struct RunOutcome {
     pub exceptions: Vec<suppressions::Report>,
     pub lake_root: std::path::PathBuf,
     pub started: std::time::Instant,
+    /// What the profile store's update did (days rebuilt, current, forgotten).
+    pub profiles: crate::profiles::store::UpdateSummary,
+    /// What the lake mirror downloaded, when the lake is on an object store.
+    pub mirror: Option<lake::mirror::PullSummary>,
 }
 
 /// Generates missing synthetic sources, ingests every source, scores the days that got new
@@ -135,8 +149,6 @@ pub(crate) fn execute(p: &Pipeline, as_of: DateTime<Utc>, bar: &Bar) -> Result<R
         }
     }
     let lake = Location::parse_output(&p.lake_url, &p.storage_options)?;
-    // Refused before anything is ingested: ingested days that can never be scored are lost.
-    let lake_root = local_lake(&lake)?.to_path_buf();
     let run_uid = lake::new_run_uid();
     let _lock = lake::LakeLock::acquire(&lake, &run_uid, super::LOCK_TTL)?;
     // Days whose rows an earlier, killed run wrote but never scored (see lake::RunJournal).
@@ -159,12 +171,37 @@ pub(crate) fn execute(p: &Pipeline, as_of: DateTime<Utc>, bar: &Bar) -> Result<R
     let touched = total.parts.iter().filter_map(|p| p.split("date=").nth(1)?.get(..10).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()));
     let (days, pending): (BTreeSet<NaiveDate>, BTreeSet<NaiveDate>) =
         load_pending(&lake)?.into_iter().chain(unfinished).chain(touched).collect::<BTreeSet<_>>().into_iter().partition(|d| *d < cutoff);
+    // An object-store lake is scored on a local mirror of the days scoring reads (see
+    // lake::mirror); the lock on the store is held until profiles and findings are back.
+    let (mut mirror, pulled) = match lake.local_path() {
+        Some(_) => (None, None),
+        None => {
+            let mut m = lake::Mirror::open(&lake, &lake::mirror::default_cache_root())?;
+            let pulled = m.pull(mirror_days(&days, as_of, &config.profiles))?;
+            tracing::debug!("lake mirror {}: {} file(s) downloaded ({} bytes), {} current, {} deleted", m.root().display(), pulled.downloaded, pulled.bytes, pulled.current, pulled.deleted);
+            (Some(m), Some(pulled))
+        }
+    };
+    let lake_root = match (&mirror, lake.local_path()) {
+        (Some(m), _) => m.root().to_path_buf(),
+        (None, Some(p)) => p.to_path_buf(),
+        (None, None) => unreachable!("a lake is local or mirrored"),
+    };
+    // The profile store follows the lake before scoring: only the days whose event files
+    // changed in this run (or a killed one) are rebuilt, days past the forget window go.
+    let profiles = crate::profiles::store::update(&lake_root, as_of, &config.profiles, bar)?;
     let scoring = Scoring { catalog: &catalog, config: &config, suppressions: &p.suppressions, run_as_of: as_of, run_uid: &run_uid };
-    let (found, exceptions) = detect_days(&lake_root, &days, &scoring, bar)?;
+    let mut written = Vec::new();
+    let (found, exceptions) = detect_days(&lake_root, &days, &scoring, bar, &mut written)?;
     warn_exceptions(&exceptions);
+    if let Some(m) = &mut mirror {
+        let (up, gone) = m.push_profiles()?;
+        let (f_up, f_gone) = m.push_findings(&written)?;
+        tracing::info!("lake mirror: {up} profile day(s) uploaded, {gone} deleted; {f_up} findings file(s) uploaded, {f_gone} deleted");
+    }
     save_pending(&lake, &pending)?;
     journal.finish()?;
-    Ok(RunOutcome { total, days, found, exceptions, lake_root, started })
+    Ok(RunOutcome { total, days, found, exceptions, lake_root, started, profiles, mirror: pulled })
 }
 
 /// `cloudsift run PIPELINE`.
@@ -172,9 +209,15 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
     let p = Pipeline::load(&a.pipeline)?;
     let as_of = a.as_of.as_deref().map(|t| parse_instant("--as-of", t)).transpose()?.unwrap_or_else(Utc::now);
     let bar = Bar::new(quiet || a.summary_json);
-    let RunOutcome { total, days, found, exceptions, lake_root, started } = execute(&p, as_of, &bar)?;
+    let RunOutcome { total, days, found, exceptions, lake_root, started, profiles, mirror } = execute(&p, as_of, &bar)?;
     if !a.summary_json {
         print_ingest_summary(&total, started.elapsed(), false, quiet);
+        if !quiet {
+            if let Some(m) = &mirror {
+                outln!("lake {} scored on its local mirror {}: {} file(s) downloaded ({} bytes), {} current", p.lake_url, lake_root.display(), m.downloaded, m.bytes, m.current)?;
+            }
+            outln!("profiles: {} day(s) rebuilt from new events, {} current, {} forgotten", profiles.built.len(), profiles.current, profiles.removed.len())?;
+        }
     }
     let code = exit_code(&found, a.fail_on, total.quarantined);
     if a.summary_json {
@@ -183,6 +226,12 @@ pub fn run(a: &RunArgs, quiet: bool) -> Result<i32> {
         v["pipeline"] = serde_json::json!(p.name);
         v["as_of"] = serde_json::json!(as_of.to_rfc3339());
         v["days_scored"] = serde_json::json!(days.len());
+        v["profile_days_built"] = serde_json::json!(profiles.built.len());
+        v["profile_days_forgotten"] = serde_json::json!(profiles.removed.len());
+        if let Some(m) = &mirror {
+            v["mirror_files_downloaded"] = serde_json::json!(m.downloaded);
+            v["mirror_bytes_downloaded"] = serde_json::json!(m.bytes);
+        }
         v["findings"] = serde_json::json!(found.len());
         v["findings_suppressed"] = serde_json::json!(found.iter().filter(|f| f.suppressed).count());
         v["findings_by_severity"] = serde_json::json!(count_by(&found, |f| f.severity.as_str().to_string()));
@@ -292,7 +341,16 @@ fn print_exceptions(reports: &[suppressions::Report]) -> Result<()> {
 }
 
 /// A lake folder the user named must exist: a typo in a scheduled job must not look green.
+/// An object-store URL is refused naming the local mirror `run` keeps of it.
 fn existing_lake(lake: &Path) -> Result<()> {
+    let text = lake.to_string_lossy();
+    if text.contains("://") && !text.starts_with("file://") {
+        let mirror = lake::mirror::mirror_dir(&lake::mirror::default_cache_root(), &text).join("lake");
+        return Err(Error::config(
+            "--lake",
+            format!("`detect` and `findings` read a local lake folder; an object-store lake is scored by `cloudsift run`, which keeps a local mirror of it (findings included) at {}", mirror.display()),
+        ));
+    }
     if lake.join("events").is_dir() || lake.join("findings").is_dir() {
         Ok(())
     } else {
@@ -317,6 +375,7 @@ pub fn detect(a: &DetectArgs) -> Result<i32> {
     let run_uid = lake::new_run_uid();
     let lake_loc = Location::parse_output(&a.lake.to_string_lossy(), &[])?;
     let _lock = lake::LakeLock::acquire(&lake_loc, &run_uid, super::LOCK_TTL)?;
+    crate::profiles::store::update(&a.lake, as_of, &config.profiles, &crate::progress::Bar::default())?;
     let ctx = DetectContext { lake_root: &a.lake, as_of, window: Duration::hours(i64::from(a.window_hours)), catalog: &catalog, config: &config, run_uid: &run_uid };
     let mut found = analytics::run_all(&ctx)?;
     let reports = suppressions::apply(&exceptions, &mut found, as_of);

@@ -121,6 +121,7 @@ fn evaluation_pipeline(gen: &Path, lake: &Path, settings_from: Option<&Path>) ->
         analytics,
         storage_options: Vec::new(),
         suppressions,
+        profiles: Default::default(),
     };
     super::generated_analytics_settings(&mut pipeline.analytics, gen);
     Ok(pipeline)

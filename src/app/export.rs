@@ -21,12 +21,23 @@ use crate::{Error, Result};
 /// [`Error::Config`] for an object-store lake (read with polars from a local folder only),
 /// [`Error::Input`] for a folder that is not a lake.
 pub(crate) fn lake_root(a: &LakeSourceArgs) -> Result<PathBuf> {
+    // An object-store lake is scored on a local mirror; that is the folder to read.
+    let mirror_hint = |url: &str| {
+        let dir = crate::lake::mirror::mirror_dir(&crate::lake::mirror::default_cache_root(), url).join("lake");
+        format!("export and explain read a local lake folder; `cloudsift run` scores an object-store lake on a local mirror: use --lake {}", dir.display())
+    };
     let root = match (&a.lake, &a.pipeline) {
-        (Some(l), _) => l.clone(),
+        (Some(l), _) => {
+            let t = l.to_string_lossy();
+            if t.contains("://") && !t.starts_with("file://") {
+                return Err(Error::config("--lake", mirror_hint(&t)));
+            }
+            l.clone()
+        }
         (None, Some(p)) => {
             let p = Pipeline::load(p)?;
             if p.lake_url.contains("://") && !p.lake_url.starts_with("file://") {
-                return Err(Error::config("lake.url", "export and explain read a local lake folder; object-store lakes are ingest-only in this release"));
+                return Err(Error::config("lake.url", mirror_hint(&p.lake_url)));
             }
             PathBuf::from(p.lake_url.trim_start_matches("file://"))
         }

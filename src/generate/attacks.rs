@@ -9,6 +9,13 @@
 //! | `A4-secret-burst` | `secret_access_volume` | Lambda role `billing-worker-role` (history ≈ 1 read/hour) reads 60 secrets in an hour | end − 1, 02:00 |
 //! | `A5-new-principal-secrets` | `secret_access_volume` | brand-new IAM user `svc-reporting-tmp` reads 45 secrets | end, 10:20 |
 //! | `A6-bedrock-llmjacking` | `model_invocation_volume` | `marc.dubois`'s stolen key invokes Claude 240 times in about three hours, in an account that never used Bedrock | end − 4, 01:02 |
+//! | `A7-trail-stopped-overnight` | `log_source_silence` | the leaked key of the forgotten staging IAM user `jenkins-legacy` stops the staging trail at 01:38 and starts it again at 08:57: the account's CloudTrail is silent for seven hours | end − 20, 01:38–08:57 |
+//!
+//! A7 is a silence, not only an event: while the trail is stopped CloudTrail records
+//! nothing for the account, so [`Plan::silence`] removes every ordinary record of those
+//! hours; only StopLogging (the last record before) and StartLogging (the first after)
+//! remain, as in a real trail. End − 20 leaves the analytic its 7 (of up to 28) days of
+//! hourly history and three weeks for an hour-of-week expectation.
 //!
 //! Each principal had never made its labelled call before. The benign look-alikes are in the
 //! ordinary activity: the CI role runs UpdateTrail every night, and IAM user `lena.fischer`
@@ -58,12 +65,23 @@ pub(crate) struct Planned {
     pub fixed: u32,
 }
 
+/// A stopped trail: no record of `account` with `from < t < to` (Unix seconds) is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Silence {
+    pub account: u8,
+    /// Time of the StopLogging call (its own record is delivered).
+    pub from: i64,
+    /// Time of the StartLogging call (its own record is delivered).
+    pub to: i64,
+}
+
 /// Everything injected, with the labels.
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
     pub ids: Vec<String>,
     pub events: Vec<Planned>,
     pub labels: Vec<AttackLabel>,
+    pub silences: Vec<Silence>,
 }
 
 fn rfc3339(t: i64) -> String {
@@ -113,6 +131,7 @@ impl Builder<'_> {
         labelled.then_some(fixed as usize)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn label(
         &mut self,
         attack_id: &str,
@@ -138,8 +157,8 @@ impl Builder<'_> {
     }
 }
 
-/// Plans the attacks for the period `first..=last` (days since the epoch). With fewer than
-/// four days the attacks are squeezed into the days there are.
+/// Plans the attacks for the period `first..=last` (days since the epoch). An attack dated
+/// before `first` (a short period) happens on `first`.
 pub(crate) fn plan(org: &Org, first: i64, last: i64) -> Plan {
     let mut b = Builder {
         org,
@@ -362,10 +381,39 @@ pub(crate) fn plan(org: &Org, first: i64, last: i64) -> Plan {
         ids.push(b.event(PROD, t, marc, "bedrock:InvokeModel", prod.home, 0, 0, true).expect("labelled"));
     }
     b.label("A6-bedrock-llmjacking", "model_invocation_volume", "T1496.004", PROD, marc, &ids, &times);
+
+    // A7: a leaked key of a forgotten IAM user stops the staging trail for the night and
+    // starts it again before the working day, so that a "trail not logging" check at
+    // office hours finds it on (Stratus Red Team `aws.defense-evasion.cloudtrail-stop`).
+    // What the key did in between is not in the logs: that is the point.
+    let legacy = org.actor(STAGING, "attacker:jenkins-legacy");
+    let (stop, start) = (at(20, 1, 38, 21), at(20, 8, 57, 40));
+    for (dt, op) in [
+        (-190, "sts:GetCallerIdentity"),
+        (-150, "cloudtrail:DescribeTrails"),
+        (-120, "cloudtrail:GetTrailStatus"),
+    ] {
+        b.event(STAGING, stop + dt, legacy, op, staging.trail_region, 0, 0, false);
+    }
+    let off = b.event(STAGING, stop, legacy, "cloudtrail:StopLogging", staging.trail_region, 0, 0, true).expect("labelled");
+    let on = b.event(STAGING, start, legacy, "cloudtrail:StartLogging", staging.trail_region, 0, 0, true).expect("labelled");
+    b.event(STAGING, start + 25, legacy, "cloudtrail:GetTrailStatus", staging.trail_region, 0, 0, false);
+    b.plan.silences.push(Silence { account: STAGING, from: stop, to: start });
+    b.label("A7-trail-stopped-overnight", "log_source_silence", "T1562.008", STAGING, legacy, &[off, on], &[stop, start]);
     b.plan
 }
 
 impl Plan {
+    /// Removes from `day` the records that a stopped trail ([`Silence`]) does not deliver.
+    /// Run after [`Plan::inject`]: the attacker's own calls inside the silence vanish too.
+    pub(crate) fn silence(&self, day: &mut Day<'_>) {
+        let account = day.account;
+        let stops: Vec<&Silence> = self.silences.iter().filter(|s| s.account == account).collect();
+        if !stops.is_empty() {
+            day.out.retain(|e| !stops.iter().any(|s| s.from < e.t && e.t < s.to));
+        }
+    }
+
     /// Adds the injected events of one account-day to `day`.
     pub(crate) fn inject(&self, day: &mut Day<'_>) {
         let (account, num) = (day.account, day.num);

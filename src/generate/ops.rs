@@ -181,6 +181,7 @@ ops! {
     "cloudtrail" "LookupEvents" r l Lit(r#"{"maxResults":50}"#);
     "cloudtrail" "UpdateTrail" w l TrailUpdate;
     "cloudtrail" "StopLogging" w l Trail;
+    "cloudtrail" "StartLogging" w l Trail;
     "cloudtrail" "DeleteTrail" w l Trail;
     "cloudtrail" "PutEventSelectors" w l TrailSelectorsWeaken;
     // KMS

@@ -237,7 +237,7 @@ fn attacks_are_in_the_files_with_the_labelled_ids() {
         .into_iter()
         .filter(|l| l.attack_id.starts_with('A'))
         .collect();
-    assert_eq!(labels.len(), 6);
+    assert_eq!(labels.len(), 7);
     let by_id: HashMap<&str, &Value> = recs
         .iter()
         .map(|r| (r["eventID"].as_str().unwrap(), r))
@@ -252,6 +252,7 @@ fn attacks_are_in_the_files_with_the_labelled_ids() {
             "logging_disabled" => &["StopLogging", "DeleteTrail", "PutEventSelectors"],
             "secret_access_volume" => &["GetSecretValue"],
             "model_invocation_volume" => &["InvokeModel"],
+            "log_source_silence" => &["StopLogging", "StartLogging"],
             other => panic!("unknown analytic {other}"),
         };
         for id in &l.event_uids {
@@ -289,6 +290,20 @@ fn attacks_are_in_the_files_with_the_labelled_ids() {
             let rate = reads / hours;
             assert!((0.6..1.5).contains(&rate), "history rate {rate}/h");
         }
+        if l.attack_id.starts_with("A7") {
+            // The trail is stopped: nothing of the account between StopLogging and
+            // StartLogging, a steady stream on either side.
+            let staging = |r: &&Value| r["recipientAccountId"] == l.account_uid;
+            let (from, to) = (start.timestamp(), end.timestamp());
+            assert!((to - from) / 3600 >= 7, "{} {}", l.start, l.end);
+            let inside = recs.iter().filter(staging).filter(|r| (from + 1..to).contains(&time(r).timestamp())).count();
+            assert_eq!(inside, 0, "records while the trail was stopped");
+            let names: Vec<&str> = l.event_uids.iter().map(|id| by_id[id.as_str()]["eventName"].as_str().unwrap()).collect();
+            assert_eq!(names, ["StopLogging", "StartLogging"]);
+            let next_day: Vec<i64> = recs.iter().filter(staging).map(|r| time(r).timestamp()).filter(|t| (from + 86_400 - 3600..to + 86_400).contains(t)).collect();
+            assert!(next_day.len() >= 7 * 5, "the same hours of the next day hold {} staging records", next_day.len());
+            assert!(earlier.iter().all(|r| (start.to_utc() - time(r)).num_minutes() < 5), "a dormant key: only its own recon before");
+        }
         if l.attack_id.starts_with("A5") {
             // Brand-new: nothing before the attack but its own recon minutes earlier.
             assert!(
@@ -300,7 +315,8 @@ fn attacks_are_in_the_files_with_the_labelled_ids() {
             assert!(l.event_uids.len() >= 40);
         }
     }
-    // The benign look-alike: the CI role updates trails every night.
+    // The benign look-alike: the CI role updates trails every night (02:20), except in
+    // staging the night A7 had stopped its trail (then nothing of staging is recorded).
     let ci_updates = recs
         .iter()
         .filter(|r| {
@@ -308,7 +324,7 @@ fn attacks_are_in_the_files_with_the_labelled_ids() {
                 && actor_uid(r).ends_with(":role/github-actions-terraform")
         })
         .count();
-    assert_eq!(ci_updates, 8 * 4);
+    assert_eq!(ci_updates, 8 * 4 - 1);
 }
 
 fn s_first_day(recs: &[Value]) -> i64 {

@@ -8,6 +8,16 @@
 //! anything else is CSV (Excel's `sep=` line honoured). UTF-8 and UTF-16 LE byte-order
 //! marks are honoured. A Parquet object (`PAR1` magic, plain or inside gzip, or a damaged
 //! `*.parquet`) is read row group by row group as Security Lake OCSF ([`super::ocsf::parquet`]).
+//!
+//! A gzip object that inflates to more than [`stream::STREAM_ABOVE`] bytes is not held
+//! whole when its framing allows: a `{"Records":[...]}`-style document is checked in one
+//! streaming pass and its records handed out one by one in a second ([`stream`]), so the
+//! decompressed text never sits in memory. Whatever that path cannot prove it reads exactly
+//! as the in-memory path would falls back to the in-memory path.
+
+mod stream;
+#[cfg(test)]
+mod tests;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -80,7 +90,23 @@ impl Sink for Counting<'_> {
     }
 }
 
+/// The decoded size of an object as far as its bytes tell without inflating it: its length,
+/// or for gzip the size its last member's trailer records (ISIZE, modulo 2^32), which for
+/// the usual single-member object is its whole inflated size. A hint for scheduling
+/// (e.g. reading a large object apart from the small ones), never for limits.
+pub fn decoded_size_hint(data: &[u8]) -> u64 {
+    match data {
+        [0x1f, 0x8b, .., a, b, c, d] if data.len() >= 18 => u64::from(u32::from_le_bytes([*a, *b, *c, *d])).max(data.len() as u64),
+        _ => data.len() as u64,
+    }
+}
+
 fn read_into(name: &str, data: &[u8], opts: &ReadOptions, sink: &mut dyn Sink) {
+    read_into_with(name, data, opts, sink, stream::STREAM_ABOVE);
+}
+
+/// [`read_into`] with the inflated size above which gzip JSON is streamed (tests lower it).
+fn read_into_with(name: &str, data: &[u8], opts: &ReadOptions, sink: &mut dyn Sink, stream_above: u64) {
     if data.is_empty() {
         let r = if name.ends_with('/') {
             Reject::skip("directory_marker", "zero-byte key ending in `/`")
@@ -94,11 +120,12 @@ fn read_into(name: &str, data: &[u8], opts: &ReadOptions, sink: &mut dyn Sink) {
     }
     let inflated;
     let bytes: &[u8] = if data.starts_with(&[0x1f, 0x8b]) {
-        match gunzip(data, opts.max_decompressed_bytes) {
-            Ok(v) => {
+        match stream::gunzip_or_stream(data, opts, sink, stream_above) {
+            Ok(Some(v)) => {
                 inflated = v;
                 &inflated
             }
+            Ok(None) => return,
             Err(r) => return sink.reject(&r, Locator::File, None),
         }
     } else {
@@ -149,14 +176,22 @@ fn frame_lines_bytes(bytes: &[u8], why: &Reject, opts: &ReadOptions, sink: &mut 
 
 /// Inflates a (possibly multi-member) gzip stream.
 fn gunzip(data: &[u8], cap: u64) -> Result<Vec<u8>, Reject> {
-    let mut out = Vec::with_capacity(data.len().saturating_mul(8).min(cap as usize));
-    let mut dec = MultiGzDecoder::new(data).take(cap + 1);
+    gunzip_upto(data, cap)?.ok_or_else(|| size_limit(cap))
+}
+
+/// The object is larger than the decompressed size limit `cap` (bytes).
+fn size_limit(cap: u64) -> Reject {
+    Reject::quarantine("decompressed_size_limit", format!("decompressed size exceeds the limit of {cap} bytes"))
+}
+
+/// Inflates a gzip stream if it holds at most `limit` bytes; `Ok(None)` when it holds more
+/// (only the first `limit + 1` bytes are inflated to find that out).
+fn gunzip_upto(data: &[u8], limit: u64) -> Result<Option<Vec<u8>>, Reject> {
+    let mut out = Vec::with_capacity(data.len().saturating_mul(8).min(limit as usize));
+    let mut dec = MultiGzDecoder::new(data).take(limit + 1);
     match dec.read_to_end(&mut out) {
-        Ok(_) if out.len() as u64 > cap => Err(Reject::quarantine(
-            "decompressed_size_limit",
-            format!("decompressed size exceeds the limit of {cap} bytes"),
-        )),
-        Ok(_) => Ok(out),
+        Ok(_) if out.len() as u64 > limit => Ok(None),
+        Ok(_) => Ok(Some(out)),
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(Reject::quarantine(
             "truncated_gzip",
             format!("gzip stream ends before its trailer after {} bytes: {e}", out.len()),
@@ -304,37 +339,53 @@ fn frame_lines(body: &str, opts: &ReadOptions, sink: &mut dyn Sink) {
 /// Detection runs on the first record and again after a record is rejected, so a file of
 /// one format pays for it once.
 pub(super) fn dispatch<'a>(records: impl Iterator<Item = (Locator, &'a str)>, opts: &ReadOptions, sink: &mut dyn Sink) {
-    let nopts = NormaliseOptions { keep_raw: opts.keep_raw };
-    let mut current = opts.format;
+    let mut d = Dispatcher::new(opts);
     let mut out: Vec<Event<'a>> = Vec::with_capacity(1);
     for (loc, rec) in records {
-        let format = match current {
+        d.record(loc, rec, &mut out, sink);
+    }
+}
+
+/// The state [`dispatch`] keeps between records (the format detected last), so that records
+/// that arrive one at a time from a stream are dispatched exactly as a slice of them is.
+struct Dispatcher {
+    nopts: NormaliseOptions,
+    forced: Option<LogFormat>,
+    current: Option<LogFormat>,
+}
+
+impl Dispatcher {
+    fn new(opts: &ReadOptions) -> Self {
+        Dispatcher { nopts: NormaliseOptions { keep_raw: opts.keep_raw }, forced: opts.format, current: opts.format }
+    }
+
+    /// Normalises one record found at `loc`; `out` is scratch space (cleared here).
+    fn record<'a>(&mut self, loc: Locator, rec: &'a str, out: &mut Vec<Event<'a>>, sink: &mut dyn Sink) {
+        let nopts = &self.nopts;
+        let format = match self.current {
             Some(f) => f,
             None => match detect_text(rec) {
                 Ok(f) => f,
-                Err(r) => {
-                    sink.reject(&r, loc, Some(rec));
-                    continue;
-                }
+                Err(r) => return sink.reject(&r, loc, Some(rec)),
             },
         };
         out.clear();
-        match normaliser(format).normalise(rec, &nopts, &mut out) {
+        match normaliser(format).normalise(rec, nopts, out) {
             Ok(()) => {
-                for e in &out {
+                for e in out.iter() {
                     sink.event(e, loc);
                 }
-                if opts.format.is_none() {
-                    current = Some(format);
+                if self.forced.is_none() {
+                    self.current = Some(format);
                 }
             }
-            Err(r) if opts.format.is_none() && current.is_some() => {
+            Err(r) if self.forced.is_none() && self.current.is_some() => {
                 // The file may mix shapes: detect this record on its own before giving up.
-                current = None;
+                self.current = None;
                 match detect_text(rec) {
                     Ok(f) if f != format => {
                         out.clear();
-                        match normaliser(f).normalise(rec, &nopts, &mut out) {
+                        match normaliser(f).normalise(rec, nopts, out) {
                             Ok(()) => out.iter().for_each(|e| sink.event(e, loc)),
                             Err(r2) => sink.reject(&r2, loc, Some(rec)),
                         }

@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use crate::run;
 
-/// Labelled attacks per analytic in the 60-day corpus (AWS A1–A6, Microsoft M1–M5, Azure
+/// Labelled attacks per analytic in the 60-day corpus (AWS A1–A7, Microsoft M1–M5, Azure
 /// Z1–Z5, GCP G1–G5).
-const ATTACKS: [(&str, u64); 13] = [
+const ATTACKS: [(&str, u64); 14] = [
     ("logging_disabled", 5),
     ("secret_access_volume", 3),
     ("session_anomaly", 1),
@@ -23,6 +23,7 @@ const ATTACKS: [(&str, u64); 13] = [
     ("serverless_change", 1),
     ("region_or_service_enabled", 1),
     ("model_invocation_volume", 1),
+    ("log_source_silence", 1),
 ];
 
 fn by_analytic(v: &Value, key: &str) -> HashMap<String, Value> {
@@ -52,7 +53,7 @@ fn every_analytic_meets_the_quality_bar_and_beats_the_naive_baseline() {
         }
     }
     let naive = by_analytic(&v, "naive_mean_3sd");
-    assert_eq!(naive.len(), 5, "{v}");
+    assert_eq!(naive.len(), 6, "{v}");
     let mut beaten = 0;
     for (analytic, n) in &naive {
         let ours = scores.get(analytic).map_or(0, |a| a["false_alerts"].as_u64().unwrap());

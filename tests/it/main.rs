@@ -8,7 +8,9 @@
 //! - `export`: export (ocsf/csv/jsonl) and explain; OCSF 1.8.0 validation via scripts/ocsf/validate.py.
 //! - `microsoft`: Microsoft 365 / Entra ID samples, late records, recorded stories.
 //! - `ocsf_parquet`: Amazon Security Lake Parquet beside raw CloudTrail.
-//! - `storage`: runs on S3 (moto) and Azure Blob (Azurite) started by scripts/storage-servers.sh.
+//! - `profiles`: the profile store beside the lake, rebuilt only for days whose events change.
+//! - `storage`: runs on S3 (moto), Azure Blob (Azurite) and GCS (fake-gcs-server, reads
+//!   only) started by scripts/storage-servers.sh.
 //! - `pipeline`: ingest → lake → detect → findings on real samples (skipped cleanly when
 //!   `../shared/data/real` is absent).
 
@@ -21,6 +23,7 @@ mod export;
 mod microsoft;
 mod ocsf_parquet;
 mod pipeline;
+mod profiles;
 mod storage;
 
 use std::path::{Path, PathBuf};

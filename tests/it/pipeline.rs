@@ -108,12 +108,14 @@ fn generated_tenant_attacks_are_found_without_false_alerts() {
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .filter(|l| l["attack_id"].as_str().unwrap().starts_with('A'))
         .collect();
-    assert_eq!(labels.len(), 6);
-    let matches = |f: &serde_json::Value, l: &serde_json::Value| {
-        f["analytic_uid"] == l["analytic"]
-            && f["actor_uid"] == l["actor_uid"]
-            && f["evidence_event_uids"].as_array().unwrap().iter().any(|u| l["event_uids"].as_array().unwrap().contains(u))
+    assert_eq!(labels.len(), 7);
+    // As `cloudsift evaluate` scores: an alert points at an attack when it names its
+    // principal and some of its events (A7's StopLogging is also a logging_disabled alert),
+    // and detects it when it also comes from the label's analytic.
+    let points_at = |f: &serde_json::Value, l: &serde_json::Value| {
+        f["actor_uid"] == l["actor_uid"] && f["evidence_event_uids"].as_array().unwrap().iter().any(|u| l["event_uids"].as_array().unwrap().contains(u))
     };
+    let matches = |f: &serde_json::Value, l: &serde_json::Value| f["analytic_uid"] == l["analytic"] && points_at(f, l);
     let alerts: Vec<&serde_json::Value> = findings
         .iter()
         .filter(|f| f["suppressed"] == false && ["medium", "high", "critical"].contains(&f["severity"].as_str().unwrap()))
@@ -121,7 +123,7 @@ fn generated_tenant_attacks_are_found_without_false_alerts() {
     for l in &labels {
         assert!(alerts.iter().any(|f| matches(f, l)), "attack {} not found", l["attack_id"]);
     }
-    let false_alerts: Vec<_> = alerts.iter().filter(|f| !labels.iter().any(|l| matches(f, l))).map(|f| f["title"].clone()).collect();
+    let false_alerts: Vec<_> = alerts.iter().filter(|f| !labels.iter().any(|l| points_at(f, l))).map(|f| f["title"].clone()).collect();
     assert!(false_alerts.is_empty(), "false alerts: {false_alerts:?}");
 }
 

@@ -9,7 +9,7 @@ use super::{EnumerationBurstConfig, ID, TAG};
 use crate::analytics::volume::{self, Draft, Evidence, Floors, Hourly, Key, Population, Row, SeasonalModel, Seasonality, Selection};
 use crate::analytics::DetectContext;
 use crate::findings::{Finding, Severity};
-use crate::profiles::{self, HOUR_US};
+use crate::profiles::HOUR_US;
 use crate::schema as s;
 use crate::scoring;
 use crate::Result;
@@ -119,15 +119,12 @@ pub fn run_with(ctx: &DetectContext, cfg: &EnumerationBurstConfig) -> Result<Vec
     };
     let rows = sel.window_rows(ctx.lake_root)?;
     let by_entity = volume::group_rows(&rows, |r| Some(vec![r.provider.clone(), r.account.clone(), r.actor.clone()?]));
-    let Some(tagged) = sel.tagged.clone().filter(|_| !by_entity.is_empty()) else {
+    if sel.ops.is_empty() || by_entity.is_empty() {
         return Ok(Vec::new());
-    };
-    let history = match sel.tagged_history() {
-        Some(lf) => volume::hourly_by(ctx.lake_root, lf.filter(col(s::ACTOR_UID).is_not_null()), &KEYS, &[s::SERVICE, s::OPERATION])?,
-        None => Hourly::default(),
-    };
-    let pops = volume::populations(ctx.lake_root, tagged, &KEYS)?;
-    let first_seen = profiles::first_seen(ctx.lake_root, sel.all.clone(), s::ACTOR_UID)?;
+    }
+    let history = sel.tagged_hourly(ctx.lake_root, sel.lookback_start, sel.window_start, Some(col(s::ACTOR_UID).is_not_null()), &KEYS, &[s::SERVICE, s::OPERATION])?;
+    let pops = volume::populations(ctx.lake_root, &sel, &KEYS)?;
+    let first_seen = sel.first_seen(ctx.lake_root, s::ACTOR_UID)?;
     let window: BTreeMap<Key, BTreeMap<i64, Fig>> = by_entity.iter().map(|(k, rs)| (k.clone(), figures(rs))).collect();
     let table = peer_table(&history, &window, &pops);
     let ws_hour = sel.window_start.timestamp_micros().div_euclid(HOUR_US);

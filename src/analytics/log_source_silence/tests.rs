@@ -46,6 +46,21 @@ fn ws_hour(ctx: &Ctx) -> i64 {
     ctx.window_start_us() / HOUR_US
 }
 
+/// Regression (the generator's A7, a trail stopped 01:38–08:57): a silence that ends
+/// inside the window was described as "still silent at the window end".
+#[test]
+fn a_silence_that_ends_in_the_window_says_delivery_resumed() {
+    let ctx = Ctx::new();
+    let w = ws_hour(&ctx);
+    lake(ctx.dir.path(), &traffic(&ctx, Provider::Aws, ACCT, EC2, 28, 2, w + 9..w + 17, 1.0));
+    let found = run(&ctx.ctx()).unwrap();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = &found[0];
+    assert_eq!((f.window_start.timestamp_micros(), f.window_end.timestamp_micros()), ((w + 9) * HOUR_US, (w + 17) * HOUR_US));
+    let resumed = chrono::DateTime::<chrono::Utc>::from_timestamp_micros((w + 17) * HOUR_US).unwrap();
+    assert!(f.description.contains(&format!("(8 hours; delivery resumed at {} UTC)", resumed.format("%Y-%m-%d %H:00"))), "{}", f.description);
+}
+
 /// Thursday's trail goes quiet at 10:00 and delivers again on Friday.
 #[test]
 fn a_stop_is_medium_and_high_after_stoplogging() {

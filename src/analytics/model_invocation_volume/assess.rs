@@ -78,23 +78,19 @@ pub fn run_with(ctx: &DetectContext, cfg: &ModelInvocationVolumeConfig) -> Resul
     };
     let rows = sel.window_rows(ctx.lake_root)?;
     let accounts = volume::group_rows(&rows, |r| Some((r.provider.clone(), r.account.clone())));
-    let Some(tagged) = sel.tagged.clone().filter(|_| !accounts.is_empty()) else {
+    if sel.ops.is_empty() || accounts.is_empty() {
         return Ok(Vec::new());
-    };
-    let (acct_hist, actor_hist) = match sel.tagged_history() {
-        Some(lf) => (
-            volume::hourly_by(ctx.lake_root, lf.clone(), &[s::PROVIDER, s::ACCOUNT_UID], &[])?,
-            volume::hourly_by(ctx.lake_root, lf.filter(col(s::ACTOR_UID).is_not_null()), &[s::PROVIDER, s::ACCOUNT_UID, s::ACTOR_UID], &[])?,
-        ),
-        None => (Hourly::default(), Hourly::default()),
-    };
-    let acct_first = profiles::first_seen(ctx.lake_root, sel.all.clone(), s::ACCOUNT_UID)?;
-    let actor_first = profiles::first_seen(ctx.lake_root, sel.all.clone(), s::ACTOR_UID)?;
-    let known_regions: HashSet<(String, String)> = profiles::distinct_days(ctx.lake_root, sel.all_history(), &[s::ACCOUNT_UID, s::REGION])?
+    }
+    let (from, to) = (sel.lookback_start, sel.window_start);
+    let acct_hist = sel.tagged_hourly(ctx.lake_root, from, to, None, &[s::PROVIDER, s::ACCOUNT_UID], &[])?;
+    let actor_hist = sel.tagged_hourly(ctx.lake_root, from, to, Some(col(s::ACTOR_UID).is_not_null()), &[s::PROVIDER, s::ACCOUNT_UID, s::ACTOR_UID], &[])?;
+    let acct_first = sel.first_seen(ctx.lake_root, s::ACCOUNT_UID)?;
+    let actor_first = sel.first_seen(ctx.lake_root, s::ACTOR_UID)?;
+    let known_regions: HashSet<(String, String)> = profiles::distinct_days(ctx.lake_root, sel.summary_history(), &[s::ACCOUNT_UID, s::REGION])?
         .into_keys()
         .filter_map(|k| Some((k[0].clone()?, k[1].clone()?)))
         .collect();
-    let pops = volume::populations(ctx.lake_root, tagged, &[s::PROVIDER, s::ACCOUNT_UID, s::ACTOR_UID])?;
+    let pops = volume::populations(ctx.lake_root, &sel, &[s::PROVIDER, s::ACCOUNT_UID, s::ACTOR_UID])?;
     let ws_hour = sel.window_start.timestamp_micros().div_euclid(HOUR_US);
     let lookback_hour = sel.lookback_start.timestamp_micros().div_euclid(HOUR_US);
     let min_hours = cfg.min_history_days as usize * 24;

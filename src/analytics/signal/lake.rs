@@ -169,7 +169,8 @@ impl Scan {
         let Some(lf) = profiles::scan_events(ctx.lake_root, history_start, ctx.as_of)? else {
             return Ok(scan);
         };
-        let ops = scan.first_seen_and_operations(ctx.lake_root, lf.clone(), ctx.catalog, select, extra)?;
+        let summary = ctx.summary(history_start, ctx.as_of)?;
+        let ops = scan.first_seen_and_operations(ctx.lake_root, summary, ctx.catalog, select, extra)?;
         scan.ops = ops;
         if scan.ops.is_empty() {
             return Ok(scan);

@@ -158,11 +158,10 @@ fn hourly_aggregates_and_window_rows_from_a_lake() {
     let rows = sel.window_rows(dir.path()).unwrap();
     assert_eq!(rows.iter().map(|r| r.event_uid.as_str()).collect::<Vec<_>>(), ["a0", "a1", "a2", "a3"]);
     assert_eq!(rows[0].log_format, "cloudtrail");
-    let hist = hourly_by(dir.path(), sel.tagged_history().unwrap(), &[crate::schema::PROVIDER, crate::schema::ACCOUNT_UID], &[crate::schema::SERVICE]).unwrap();
+    let hist = sel.tagged_hourly(dir.path(), sel.lookback_start, sel.window_start, None, &[crate::schema::PROVIDER, crate::schema::ACCOUNT_UID], &[crate::schema::SERVICE]).unwrap();
     let g = &hist[&vec!["gcp".to_string(), "proj-1".to_string()]];
     assert_eq!(g.len(), 1);
-    let all = sel.tagged.clone().unwrap();
-    let both = hourly_by(dir.path(), all, &[crate::schema::ACTOR_UID], &[crate::schema::SERVICE, crate::schema::OPERATION]).unwrap();
+    let both = sel.tagged_hourly(dir.path(), sel.lookback_start, sel.scan_end, None, &[crate::schema::ACTOR_UID], &[crate::schema::SERVICE, crate::schema::OPERATION]).unwrap();
     let a = &both[&vec!["arn:aws:iam::111122223333:user/a".to_string()]];
     assert_eq!(a.values().next().unwrap(), &HourAgg { count: 4, distinct: vec![2, 3] });
     assert_eq!(both.values().flat_map(|h| h.values()).map(|a| a.count).sum::<u64>(), 5);

@@ -190,7 +190,7 @@ fn generate_refuses_a_folder_with_tenant_logs() {
     };
     let s = super::super::super::generate(&opts, &|_| {}).unwrap();
     assert!(s.tenant.m365_records > 0 && s.tenant.entra_records > 0 && s.events > 0);
-    assert_eq!(s.attacks, 22, "six AWS, six tenant and ten Azure / GCP labels");
+    assert_eq!(s.attacks, 23, "seven AWS, six tenant and ten Azure / GCP labels");
     // Without the AWS logs, the tenant's folders alone still make the folder taken.
     std::fs::remove_dir_all(dir.path().join("AWSLogs")).unwrap();
     assert!(matches!(
