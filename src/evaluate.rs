@@ -8,7 +8,8 @@
 //! - An alert **points at** a label when it names the label's principal (`actor_uid`, or
 //!   the label's account when the finding names no principal) and lists at least one of
 //!   the label's events among its evidence; it **detects** the label when it also comes
-//!   from the label's analytic.
+//!   from the label's analytic (or one of the analytics in its `also` list, which are
+//!   scored for it as well).
 //! - **Recall** = labels detected by at least one alert of their analytic / labels.
 //!   **Precision** = alerts pointing at some label (of any analytic: a second analytic
 //!   that reports the same attack is right, not a false alarm) / alerts. Several alerts for
@@ -75,17 +76,24 @@ pub fn points_at(f: &Finding, l: &AttackLabel) -> bool {
     who && f.evidence_event_uids.iter().any(|u| l.event_uids.contains(u))
 }
 
-/// Whether `f` detects the attack `l`: it points at it and comes from `l`'s analytic.
+/// The analytics that should find `l`: its own, then those of [`AttackLabel::also`].
+fn expected_by(l: &AttackLabel) -> impl Iterator<Item = &str> {
+    std::iter::once(l.analytic.as_str()).chain(l.also.iter().map(String::as_str))
+}
+
+/// Whether `f` detects the attack `l`: it points at it and comes from one of the
+/// analytics that should find it.
 pub fn matches(f: &Finding, l: &AttackLabel) -> bool {
-    f.analytic_uid == l.analytic && points_at(f, l)
+    expected_by(l).any(|a| a == f.analytic_uid) && points_at(f, l)
 }
 
 /// Scores per analytic, sorted by analytic id: every analytic with labels or findings.
 pub fn score(labels: &[AttackLabel], findings: &[Finding], alert_at: Severity) -> Vec<AnalyticScore> {
     let mut by: BTreeMap<&str, AnalyticScore> = BTreeMap::new();
     for l in labels {
-        let e = by.entry(&l.analytic).or_insert_with(|| AnalyticScore { analytic: l.analytic.clone(), ..Default::default() });
-        e.attacks += 1;
+        for a in expected_by(l) {
+            by.entry(a).or_insert_with(|| AnalyticScore { analytic: a.to_string(), ..Default::default() }).attacks += 1;
+        }
     }
     let is_alert = |f: &Finding| !f.suppressed && f.severity >= alert_at;
     for f in findings {
@@ -99,8 +107,10 @@ pub fn score(labels: &[AttackLabel], findings: &[Finding], alert_at: Severity) -
         }
     }
     for l in labels {
-        if findings.iter().any(|f| is_alert(f) && matches(f, l)) {
-            by.get_mut(l.analytic.as_str()).expect("inserted above").detected += 1;
+        for a in expected_by(l) {
+            if findings.iter().any(|f| is_alert(f) && f.analytic_uid == a && points_at(f, l)) {
+                by.get_mut(a).expect("inserted above").detected += 1;
+            }
         }
     }
     by.into_values().collect()
@@ -207,6 +217,7 @@ mod tests {
             start: "2024-03-01T00:00:00Z".into(),
             end: "2024-03-01T00:00:00Z".into(),
             event_uids: uids.iter().map(|u| u.to_string()).collect(),
+            also: Vec::new(),
         }
     }
 
@@ -277,6 +288,12 @@ mod tests {
         assert_eq!(other.iter().find(|s| s.analytic == "b").map(|s| s.detected), Some(0));
         let text = render(&s, 500, Severity::Medium);
         assert!(text.contains("2.00"), "{text}");
+        // Named in `also`, analytic c is expected to find carol's attack too: scored for both.
+        let mut shared = label("b", "carol", &["e5"]);
+        shared.also = vec!["c".into()];
+        let both = score(&[shared], &[finding("c", "carol", Severity::High, &["e5"])], Severity::Medium);
+        let get = |a: &str| both.iter().find(|s| s.analytic == a).map(|s| (s.attacks, s.detected, s.true_alerts)).unwrap();
+        assert_eq!((get("b"), get("c")), ((1, 0, 0), (1, 1, 1)));
     }
 
     #[test]

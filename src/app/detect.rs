@@ -189,7 +189,8 @@ pub(crate) fn execute(p: &Pipeline, as_of: DateTime<Utc>, bar: &Bar) -> Result<R
     };
     // The profile store follows the lake before scoring: only the days whose event files
     // changed in this run (or a killed one) are rebuilt, days past the forget window go.
-    let profiles = crate::profiles::store::update(&lake_root, as_of, &config.profiles, bar)?;
+    let oldest_window = days.first().map_or(as_of, |d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    let profiles = crate::profiles::store::update(&lake_root, oldest_window, as_of, &config.profiles, bar)?;
     let scoring = Scoring { catalog: &catalog, config: &config, suppressions: &p.suppressions, run_as_of: as_of, run_uid: &run_uid };
     let mut written = Vec::new();
     let (found, exceptions) = detect_days(&lake_root, &days, &scoring, bar, &mut written)?;
@@ -375,7 +376,8 @@ pub fn detect(a: &DetectArgs) -> Result<i32> {
     let run_uid = lake::new_run_uid();
     let lake_loc = Location::parse_output(&a.lake.to_string_lossy(), &[])?;
     let _lock = lake::LakeLock::acquire(&lake_loc, &run_uid, super::LOCK_TTL)?;
-    crate::profiles::store::update(&a.lake, as_of, &config.profiles, &crate::progress::Bar::default())?;
+    let window_start = as_of - Duration::hours(i64::from(a.window_hours));
+    crate::profiles::store::update(&a.lake, window_start, as_of, &config.profiles, &crate::progress::Bar::default())?;
     let ctx = DetectContext { lake_root: &a.lake, as_of, window: Duration::hours(i64::from(a.window_hours)), catalog: &catalog, config: &config, run_uid: &run_uid };
     let mut found = analytics::run_all(&ctx)?;
     let reports = suppressions::apply(&exceptions, &mut found, as_of);

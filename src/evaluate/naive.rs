@@ -307,6 +307,7 @@ mod tests {
             start: "2024-03-11T01:38:21Z".into(),
             end: "2024-03-11T08:57:40Z".into(),
             event_uids: vec!["stop".into()],
+            also: Vec::new(),
         };
         let alert = |account: &str, hour: u32| NaiveAlert {
             analytic: log_source_silence::ID.into(),
@@ -333,6 +334,7 @@ mod tests {
             start: String::new(),
             end: String::new(),
             event_uids: vec!["x".into()],
+            also: Vec::new(),
         };
         let alert = |actor: &str, uid: &str| NaiveAlert {
             analytic: secret_access_volume::ID.into(),

@@ -47,6 +47,24 @@ pub struct AttackLabel {
     pub end: String,
     /// `eventID`s of the labelled events (context calls such as recon are not listed).
     pub event_uids: Vec<String>,
+    /// Other analytics that should also find the attack, scored like `analytic` (absent
+    /// from `labels.jsonl` when empty); see [`also_found_by`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
+}
+
+/// The analytics besides its own that should find an attack: a first change of a cloud
+/// service by a principal who never changed it (a quota, an API enabled, a Conditional
+/// Access policy) is also `service_change_unexpected_initiator`'s (DESIGN.md, "conditional
+/// access policy changes without a change request"; its anchor is Sentinel's "first
+/// operation by an initiator").
+pub fn also_found_by(attack_id: &str) -> Vec<String> {
+    const UNEXPECTED_INITIATOR: [&str; 5] = ["Z5-quota-increase", "G4-vertex-api-enabled", "G5-gpu-quota-preferences", "M5-ca-policy-weakened", "M5-ca-policy-deleted"];
+    if UNEXPECTED_INITIATOR.contains(&attack_id) {
+        vec!["service_change_unexpected_initiator".to_string()]
+    } else {
+        Vec::new()
+    }
 }
 
 /// One injected event.
@@ -153,6 +171,7 @@ impl Builder<'_> {
             start: rfc3339(*times.iter().min().expect("an attack has events")),
             end: rfc3339(*times.iter().max().expect("an attack has events")),
             event_uids: ids.iter().map(|&i| self.plan.ids[i].clone()).collect(),
+            also: also_found_by(attack_id),
         });
     }
 }

@@ -315,15 +315,16 @@ pub fn ensure(lake_root: &Path, from: NaiveDate, to: NaiveDate, progress: &dyn P
     Ok(out)
 }
 
-/// The per-run update: [`ensure`] over the forget window before `as_of`'s day, then
-/// deletes the days before it. A later backfill of an older day rebuilds the days its
-/// baseline needs when it reads them (see [`ensure`]).
+/// The per-run update: [`ensure`] over the forget window before the run's oldest scoring
+/// window (`oldest_window`, its start; `as_of` when nothing older is scored) through
+/// `as_of`'s day, then deletes the days before that range. So a backfill of old days
+/// builds their baselines here (with a progress bar), and a later run forgets them.
 ///
 /// # Errors
 /// As [`ensure`].
-pub fn update(lake_root: &Path, as_of: DateTime<Utc>, settings: &ProfileSettings, progress: &dyn Progress) -> Result<UpdateSummary> {
+pub fn update(lake_root: &Path, oldest_window: DateTime<Utc>, as_of: DateTime<Utc>, settings: &ProfileSettings, progress: &dyn Progress) -> Result<UpdateSummary> {
     settings.validate()?;
-    let from = (settings.keep_from(as_of) - Duration::days(1)).date_naive();
+    let from = (settings.keep_from(oldest_window.min(as_of)) - Duration::days(1)).date_naive();
     let mut out = ensure(lake_root, from, as_of.date_naive(), progress)?;
     for d in stored_days(lake_root, NaiveDate::MIN, from - Duration::days(1))? {
         let dir = day_dir(lake_root, d);

@@ -9,7 +9,7 @@ use crate::run;
 
 /// Labelled attacks per analytic in the 60-day corpus (AWS A1–A7, Microsoft M1–M5, Azure
 /// Z1–Z5, GCP G1–G5).
-const ATTACKS: [(&str, u64); 14] = [
+const ATTACKS: [(&str, u64); 15] = [
     ("logging_disabled", 5),
     ("secret_access_volume", 3),
     ("session_anomaly", 1),
@@ -24,6 +24,8 @@ const ATTACKS: [(&str, u64); 14] = [
     ("region_or_service_enabled", 1),
     ("model_invocation_volume", 1),
     ("log_source_silence", 1),
+    // Z5, G4, G5 and M5's two changes: first changes by principals who never made one.
+    ("service_change_unexpected_initiator", 5),
 ];
 
 fn by_analytic(v: &Value, key: &str) -> HashMap<String, Value> {

@@ -247,7 +247,7 @@ fn every_signal_analytic_finds_its_changes_on_a_100k_row_lake() {
     ];
     let ctx = lab.ctx();
     let t0 = std::time::Instant::now();
-    let built = crate::profiles::store::update(ctx.lake_root, ctx.as_of, &ctx.config.profiles, &crate::progress::Silent).unwrap();
+    let built = crate::profiles::store::update(ctx.lake_root, ctx.window_start(), ctx.as_of, &ctx.config.profiles, &crate::progress::Silent).unwrap();
     eprintln!("profile store: {} days in {:.3} s", built.built.len(), t0.elapsed().as_secs_f64());
     assert_eq!(built.built.len(), 30);
     for (id, run) in runs {

@@ -249,6 +249,7 @@ impl<'a> Builder<'a> {
             // Entra keeps sub-second times: the end covers the last record's whole second.
             end: rfc3339(last.div_euclid(1_000_000) + 1),
             event_uids: ids.iter().map(|&i| self.plan.ids[i].clone()).collect(),
+            also: crate::generate::attacks::also_found_by(attack_id),
         });
     }
 }

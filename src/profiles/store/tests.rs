@@ -94,11 +94,11 @@ fn days_without_events_and_days_past_the_forget_window_are_removed() {
     let settings = ProfileSettings { forget_days: 4 };
     // As of March 11 00:00 the store keeps March 6..=11 (four days before the window of
     // March 10, whose baseline may start on March 6).
-    let up = update(root, at(11, 0), &settings, &Silent).unwrap();
+    let up = update(root, at(11, 0), at(11, 0), &settings, &Silent).unwrap();
     assert_eq!(up.built, (6..=10).map(day).collect::<Vec<_>>());
     assert!(up.removed.is_empty());
     ensure(root, day(1), day(5), &Silent).unwrap();
-    let up = update(root, at(11, 0), &settings, &Silent).unwrap();
+    let up = update(root, at(11, 0), at(11, 0), &settings, &Silent).unwrap();
     assert_eq!(up.removed, (1..=5).map(day).collect::<Vec<_>>());
     assert_eq!(up.current, 5);
     assert!(!day_dir(root, day(5)).exists() && day_dir(root, day(6)).exists());
@@ -107,6 +107,13 @@ fn days_without_events_and_days_past_the_forget_window_are_removed() {
     let first = profiles::first_seen(root, ops, s::ACTOR_UID).unwrap();
     assert_eq!(first["alice"], us(6, 9, 0), "first read inside the window, as a raw scan from March 6 gives");
     assert!(!day_dir(root, day(5)).exists(), "reading does not rebuild forgotten days");
+
+    // A backfill scoring March 3 as of March 11 builds the days its baseline reads
+    // (February 27 on, i.e. March 1 in this lake), and the next plain run forgets them.
+    let up = update(root, at(3, 0), at(11, 0), &settings, &Silent).unwrap();
+    assert_eq!(up.built, (1..=5).map(day).collect::<Vec<_>>());
+    let up = update(root, at(11, 0), at(11, 0), &settings, &Silent).unwrap();
+    assert_eq!(up.removed, (1..=5).map(day).collect::<Vec<_>>());
 
     std::fs::remove_dir_all(root.join("events/provider=aws/date=2024-03-08")).unwrap();
     let up = ensure(root, day(6), day(10), &Silent).unwrap();
@@ -170,6 +177,6 @@ fn an_empty_or_missing_lake_has_no_profiles() {
     assert!(profiles::first_seen(dir.path(), ops, s::ACTOR_UID).unwrap().is_empty());
     let h = hourly(dir.path(), at(1, 0), at(5, 0)).unwrap();
     assert_eq!(collect(dir.path(), h).unwrap().height(), 0);
-    let up = update(dir.path(), at(5, 0), &ProfileSettings::default(), &Silent).unwrap();
+    let up = update(dir.path(), at(5, 0), at(5, 0), &ProfileSettings::default(), &Silent).unwrap();
     assert_eq!(up, UpdateSummary::default());
 }
