@@ -116,6 +116,15 @@ pub fn event_files(lake_root: &Path, from: NaiveDate, to: NaiveDate) -> Result<V
     Ok(files)
 }
 
+/// A lazy scan of the Parquet `files` (no globbing; hive partition parsing off, so
+/// `provider` and `date` are the files' own columns).
+pub(crate) fn scan_files(files: &[PathBuf]) -> PolarsResult<LazyFrame> {
+    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::from(p.to_string_lossy().as_ref())).collect();
+    let mut args = ScanArgsParquet { glob: false, ..Default::default() };
+    args.hive_options.enabled = Some(false);
+    LazyFrame::scan_parquet_files(paths.into(), args)
+}
+
 /// A lazy scan of the events with `from ≤ time < to`, or `None` when no file covers the
 /// range. Hive partition parsing is off: `provider` and `date` are real columns.
 pub fn scan_events(
@@ -127,17 +136,7 @@ pub fn scan_events(
     if files.is_empty() || from >= to {
         return Ok(None);
     }
-    let paths: Vec<PlRefPath> = files
-        .iter()
-        .map(|p| PlRefPath::from(p.to_string_lossy().as_ref()))
-        .collect();
-    let mut args = ScanArgsParquet {
-        glob: false,
-        ..Default::default()
-    };
-    args.hive_options.enabled = Some(false);
-    let lf =
-        LazyFrame::scan_parquet_files(paths.into(), args).map_err(|e| lake_err(lake_root, e))?;
+    let lf = scan_files(&files).map_err(|e| lake_err(lake_root, e))?;
     let t = col(s::TIME).cast(DataType::Int64);
     let range = t
         .clone()

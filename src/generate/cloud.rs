@@ -213,7 +213,7 @@ pub(crate) fn write(out: &Path, seed: u64, scale: f64, first: i64, last: i64, wr
             start: rfc3339(a.1),
             end: rfc3339(b.1),
             event_uids: mine.iter().map(|h| h.2.clone()).collect(),
-            also: super::attacks::also_found_by(&d.attack_id),
+            also: super::attacks::also_found_by(d.attack_id),
         });
     }
     summary.attacks = labels.len() as u64;

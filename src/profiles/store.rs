@@ -214,10 +214,8 @@ fn write_table(dir: &Path, name: &str, mut df: DataFrame) -> Result<()> {
 /// The three tables of one day, computed from its event files (see the module docs).
 fn aggregate(lake_root: &Path, date: NaiveDate, files: &[(String, u64)]) -> Result<[DataFrame; 3]> {
     let events = lake_root.join("events");
-    let paths: Vec<PlRefPath> = files.iter().map(|(rel, _)| PlRefPath::from(events.join(rel).to_string_lossy().as_ref())).collect();
-    let mut args = ScanArgsParquet { glob: false, ..Default::default() };
-    args.hive_options.enabled = Some(false);
-    let lf = LazyFrame::scan_parquet_files(paths.into(), args).map_err(|e| super::lake_err(lake_root, e))?;
+    let paths: Vec<PathBuf> = files.iter().map(|(rel, _)| events.join(rel)).collect();
+    let lf = super::scan_files(&paths).map_err(|e| super::lake_err(lake_root, e))?;
     let t = col(s::TIME).cast(DataType::Int64);
     let stats = || [t.clone().min().alias(FIRST_US), t.clone().max().alias(LAST_US), len().cast(DataType::Int64).alias(N)];
     let day = lit(date.to_string()).alias(s::DATE);
@@ -341,19 +339,11 @@ fn scan_table(lake_root: &Path, table: &str, from: NaiveDate, to: NaiveDate) -> 
         return Ok(None);
     }
     ensure(lake_root, from, to, &crate::progress::Silent)?;
-    let paths: Vec<PlRefPath> = stored_days(lake_root, from, to)?
-        .into_iter()
-        .map(|d| day_dir(lake_root, d).join(table))
-        .filter(|p| p.is_file())
-        .map(|p| PlRefPath::from(p.to_string_lossy().as_ref()))
-        .collect();
+    let paths: Vec<PathBuf> = stored_days(lake_root, from, to)?.into_iter().map(|d| day_dir(lake_root, d).join(table)).filter(|p| p.is_file()).collect();
     if paths.is_empty() {
         return Ok(None);
     }
-    let mut args = ScanArgsParquet { glob: false, ..Default::default() };
-    args.hive_options.enabled = Some(false);
-    let dir = lake_root.join(STORE_DIR);
-    LazyFrame::scan_parquet_files(paths.into(), args).map(Some).map_err(|e| store_err(&dir, e))
+    super::scan_files(&paths).map(Some).map_err(|e| store_err(&lake_root.join(STORE_DIR), e))
 }
 
 /// An empty frame with the columns of `names` (`String`) then `ints` (`Int64`): what the

@@ -207,6 +207,23 @@ fn write_pipeline(path: &Path, source: &str, lake: &str, options: &[(String, Str
     std::fs::write(path, text).unwrap();
 }
 
+/// The corpus copied to `<dir>/local/logs` in its object layout: the local reference run's
+/// source.
+fn local_corpus(dir: &Path, files: &[(String, PathBuf)]) -> PathBuf {
+    let local = dir.join("local/logs");
+    for (key, path) in files {
+        let to = local.join(key);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(path, to).unwrap();
+    }
+    local
+}
+
+/// The corpus uploaded under `logs/` of the server's bucket or container.
+fn upload_corpus(server: &Server, files: &[(String, PathBuf)]) {
+    server.upload(&files.iter().map(|(key, path)| (format!("logs/{key}"), Bytes::from(std::fs::read(path).unwrap()))).collect::<Vec<_>>());
+}
+
 fn n(s: &serde_json::Value, k: &str) -> u64 {
     s[k].as_u64().unwrap_or_else(|| panic!("no {k} in {s}"))
 }
@@ -224,12 +241,7 @@ fn incremental_runs_on_object_store_sources() {
     let dir = tempfile::tempdir().unwrap();
     let files = corpus();
     // The local reference run over the same layout.
-    let local = dir.path().join("local/logs");
-    for (key, path) in &files {
-        let to = local.join(key);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(path, to).unwrap();
-    }
+    let local = local_corpus(dir.path(), &files);
     let p = dir.path().join("local.toml");
     write_pipeline(&p, &local.display().to_string(), "local-lake", &[]);
     let (_, reference) = run_pipeline(&p, &[]);
@@ -242,7 +254,7 @@ fn incremental_runs_on_object_store_sources() {
     for server in &servers {
         let t0 = std::time::Instant::now();
         let logs = server.location("logs");
-        server.upload(&files.iter().map(|(key, path)| (format!("logs/{key}"), Bytes::from(std::fs::read(path).unwrap()))).collect::<Vec<_>>());
+        upload_corpus(server, &files);
         let lake_name = format!("lake-{}", &server.root[..2]);
         let lake = dir.path().join(&lake_name);
         let p = dir.path().join(format!("{lake_name}.toml"));
@@ -385,12 +397,7 @@ fn run_on_object_store_lake_through_mirror() {
         let text = std::fs::read_to_string(p).unwrap();
         std::fs::write(p, format!("{text}[profiles]\nforget_days = 3650\n")).unwrap();
     };
-    let local = dir.path().join("local/logs");
-    for (key, path) in &files {
-        let to = local.join(key);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(path, to).unwrap();
-    }
+    let local = local_corpus(dir.path(), &files);
     let p = dir.path().join("local.toml");
     write_pipeline(&p, &local.display().to_string(), "local-lake", &[]);
     keep_all(&p);
@@ -404,7 +411,7 @@ fn run_on_object_store_lake_through_mirror() {
     for server in servers.iter().filter(|s| s.writable()) {
         let who = server.name;
         let t0 = std::time::Instant::now();
-        server.upload(&files.iter().map(|(key, path)| (format!("logs/{key}"), Bytes::from(std::fs::read(path).unwrap()))).collect::<Vec<_>>());
+        upload_corpus(server, &files);
         let lake_url = format!("{}/lake", server.root);
         let p = dir.path().join(format!("mirror-{}.toml", &server.root[..2]));
         write_pipeline(&p, &format!("{}/logs", server.root), &lake_url, &server.options);

@@ -53,11 +53,7 @@ pub fn scan(lake_root: &Path, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<
     if files.is_empty() {
         return Ok(None);
     }
-    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::from(p.to_string_lossy().as_ref())).collect();
-    let mut args = ScanArgsParquet { glob: false, ..Default::default() };
-    args.hive_options.enabled = Some(false);
-    let lf = LazyFrame::scan_parquet_files(paths.into(), args)
-        .map_err(|e| Error::lake(lake_root.join("events").display().to_string(), e))?;
+    let lf = profiles::scan_files(&files).map_err(|e| Error::lake(lake_root.join("events").display().to_string(), e))?;
     let t = col(s::TIME).cast(DataType::Int64);
     let keep = t
         .clone()

@@ -285,34 +285,15 @@ pub type Hourly = HashMap<Key, BTreeMap<i64, HourAgg>>;
 /// event count and the distinct counts of the `distinct` columns. Hours without events
 /// are absent (callers add the zeros).
 pub fn hourly_by(lake_root: &Path, lf: LazyFrame, keys: &[&str], distinct: &[&str]) -> Result<Hourly> {
-    let hour = col(s::TIME).cast(DataType::Int64).floor_div(lit(HOUR_US)).alias("hour");
+    let hour = col(s::TIME).cast(DataType::Int64).floor_div(lit(HOUR_US)).alias(profiles::store::HOUR);
     let mut by: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
     by.push(hour);
-    let mut aggs = vec![len().cast(DataType::Int64).alias("n")];
+    let mut aggs = vec![len().cast(DataType::Int64).alias(profiles::store::N)];
     for (i, d) in distinct.iter().enumerate() {
         aggs.push(col(*d).drop_nulls().n_unique().cast(DataType::Int64).alias(format!("d{i}")));
     }
     let df = profiles::collect(lake_root, lf.group_by(by).agg(aggs))?;
-    let mut key_cols = Vec::with_capacity(keys.len());
-    for k in keys {
-        key_cols.push(profiles::strings(&df, k)?);
-    }
-    let hours = profiles::ints(&df, "hour")?;
-    let counts = profiles::ints(&df, "n")?;
-    let mut distinct_cols = Vec::with_capacity(distinct.len());
-    for i in 0..distinct.len() {
-        distinct_cols.push(profiles::ints(&df, &format!("d{i}"))?);
-    }
-    let mut out: Hourly = HashMap::new();
-    for i in 0..df.height() {
-        let key: Key = key_cols.iter_mut().map(|c| c[i].take().unwrap_or_default()).collect();
-        let agg = HourAgg {
-            count: counts[i].max(0) as u64,
-            distinct: distinct_cols.iter().map(|c| c[i].max(0) as u64).collect(),
-        };
-        out.entry(key).or_default().insert(hours[i], agg);
-    }
-    Ok(out)
+    hourly_of(&df, keys, distinct.len())
 }
 
 /// Per combination of the string columns `keys` and hour: the summed `n` of the profile
@@ -322,15 +303,26 @@ pub fn hourly_sum(lake_root: &Path, lf: LazyFrame, keys: &[&str]) -> Result<Hour
     use profiles::store::{HOUR, N};
     let by: Vec<Expr> = keys.iter().map(|k| col(*k)).chain([col(HOUR)]).collect();
     let df = profiles::collect(lake_root, lf.group_by(by).agg([col(N).sum().alias(N)]))?;
+    hourly_of(&df, keys, 0)
+}
+
+/// An aggregate frame (the `keys` columns, `hour`, `n` and `d0..d{distinct}`) as [`Hourly`].
+fn hourly_of(df: &DataFrame, keys: &[&str], distinct: usize) -> Result<Hourly> {
+    use profiles::store::{HOUR, N};
     let mut key_cols = Vec::with_capacity(keys.len());
     for k in keys {
-        key_cols.push(profiles::strings(&df, k)?);
+        key_cols.push(profiles::strings(df, k)?);
     }
-    let (hours, counts) = (profiles::ints(&df, HOUR)?, profiles::ints(&df, N)?);
+    let (hours, counts) = (profiles::ints(df, HOUR)?, profiles::ints(df, N)?);
+    let mut distinct_cols = Vec::with_capacity(distinct);
+    for i in 0..distinct {
+        distinct_cols.push(profiles::ints(df, &format!("d{i}"))?);
+    }
     let mut out: Hourly = HashMap::new();
     for i in 0..df.height() {
         let key: Key = key_cols.iter_mut().map(|c| c[i].take().unwrap_or_default()).collect();
-        out.entry(key).or_default().insert(hours[i], HourAgg { count: counts[i].max(0) as u64, distinct: Vec::new() });
+        let agg = HourAgg { count: counts[i].max(0) as u64, distinct: distinct_cols.iter().map(|c| c[i].max(0) as u64).collect() };
+        out.entry(key).or_default().insert(hours[i], agg);
     }
     Ok(out)
 }
